@@ -1,6 +1,30 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/", () => "ok");
-app.Run();
+using CustomerRecords.Api.Customers;
+using CustomerRecords.Api.Data;
+using CustomerRecords.Api.Errors;
+using CustomerRecords.Api.Http;
 
+// `CustomerRecords.Api migrate` applies the schema and exits; anything else serves the API.
+var migrateOnly = args is ["migrate", ..];
+var builder = WebApplication.CreateBuilder(migrateOnly ? args[1..] : args);
+
+builder.AddErrorHandling();
+builder.AddDatabase();
+builder.AddCustomers();
+builder.AddApiDocs();
+
+var app = builder.Build();
+
+app.UseErrorHandling();
+app.MapHealth();
+app.MapCustomersApi();
+app.MapTutorialApi();
+app.MapApiDocs();
+
+await app.MigrateDatabaseAsync(force: migrateOnly);
+if (!migrateOnly)
+{
+    await app.RunAsync();
+}
+
+/// <summary>Entry point; public so tests can host the app through WebApplicationFactory.</summary>
 public partial class Program;

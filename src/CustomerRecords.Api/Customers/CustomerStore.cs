@@ -1,0 +1,245 @@
+using System.Data.Common;
+using System.Text;
+using CustomerRecords.Api.Data;
+
+namespace CustomerRecords.Api.Customers;
+
+/// <summary>Outcome of a write that can miss, conflict or lose a version race.</summary>
+internal enum WriteStatus
+{
+    Done,
+    NotFound,
+    VersionMismatch,
+    DuplicateEmail,
+}
+
+internal readonly record struct WriteOutcome(WriteStatus Status, Customer? Customer = null);
+
+/// <summary>All customer SQL. One connection per operation from the pooled data source.</summary>
+internal sealed class CustomerStore(CustomerDatabase database, TimeProvider clock)
+{
+    private const string Columns = "id, name, email, phone, created_at, updated_at, version";
+
+    private const string SelectById = $"SELECT {Columns} FROM customers WHERE id = @id";
+
+    private const string SelectVersion = "SELECT version FROM customers WHERE id = @id";
+
+    // A merge patch in one statement: absent fields keep their value (COALESCE), so two clients
+    // patching different fields never overwrite each other, and @expected makes If-Match atomic.
+    private const string UpdateById = """
+        UPDATE customers SET
+            name = COALESCE(@name, name),
+            name_key = COALESCE(@name_key, name_key),
+            email = COALESCE(@email, email),
+            email_key = COALESCE(@email_key, email_key),
+            phone = CASE WHEN @set_phone = 1 THEN @phone ELSE phone END,
+            updated_at = @now,
+            version = version + 1
+        WHERE id = @id AND (@expected IS NULL OR version = @expected)
+        """;
+
+    private const string DeleteById = "DELETE FROM customers WHERE id = @id AND (@expected IS NULL OR version = @expected)";
+
+    private readonly SqlDialect _dialect = database.Dialect;
+
+    public async Task<Customer?> GetAsync(int id, CancellationToken ct)
+    {
+        await using var connection = await database.Reader.OpenConnectionAsync(ct);
+        await using var command = connection.CreateCommand(SelectById).With("@id", id);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? ReadCustomer(reader) : null;
+    }
+
+    public async Task<CustomerPage> ListAsync(CustomerListQuery query, CancellationToken ct)
+    {
+        var sql = new StringBuilder($"SELECT {Columns} FROM customers");
+        var conditions = new List<string>(3);
+        await using var connection = await database.Reader.OpenConnectionAsync(ct);
+        await using var command = connection.CreateCommand(string.Empty);
+
+        if (query.EmailKey is not null)
+        {
+            conditions.Add("email_key = @email_key");
+            command.With("@email_key", query.EmailKey);
+        }
+
+        if (query.Prefix is not null)
+        {
+            // A range on the lower-cased keys is a prefix match every engine answers from an index.
+            conditions.Add("((name_key >= @prefix AND name_key < @prefix_end) OR (email_key >= @prefix AND email_key < @prefix_end))");
+            command.With("@prefix", query.Prefix).With("@prefix_end", query.Prefix + char.ConvertFromUtf32(0x10FFFF));
+        }
+
+        var (keyColumn, descending) = query.Sort switch
+        {
+            CustomerSort.IdAscending => ((string?)null, false),
+            CustomerSort.IdDescending => (null, true),
+            CustomerSort.NameAscending => ("name_key", false),
+            CustomerSort.NameDescending => ("name_key", true),
+            CustomerSort.CreatedAtAscending => ("created_at", false),
+            _ => ("created_at", true),
+        };
+        var (op, opOrEqual, direction) = descending ? ("<", "<=", " DESC") : (">", ">=", string.Empty);
+
+        if (query.After is { } after)
+        {
+            command.With("@after_id", after.Id);
+            if (keyColumn is null)
+            {
+                conditions.Add($"id {op} @after_id");
+            }
+            else
+            {
+                // Written as a range plus a tie-break rather than a row comparison so that MySQL,
+                // MariaDB and SQLite all seek the (key, id) index: a deep page costs what the first does.
+                conditions.Add($"{keyColumn} {opOrEqual} @after_key AND ({keyColumn} {op} @after_key OR id {op} @after_id)");
+                command.With("@after_key", (object?)after.NameKey ?? after.CreatedAt);
+            }
+        }
+
+        if (conditions.Count > 0)
+        {
+            sql.Append(" WHERE ").AppendJoin(" AND ", conditions);
+        }
+
+        sql.Append(" ORDER BY ");
+        if (keyColumn is not null)
+        {
+            sql.Append(keyColumn).Append(direction).Append(", ");
+        }
+
+        sql.Append("id").Append(direction).Append(" LIMIT @limit");
+        command.With("@limit", query.Limit + 1);
+        command.CommandText = sql.ToString();
+
+        var items = new List<Customer>(Math.Min(query.Limit + 1, 64));
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                items.Add(ReadCustomer(reader));
+            }
+        }
+
+        string? next = null;
+        if (items.Count > query.Limit)
+        {
+            items.RemoveAt(items.Count - 1);
+            next = CustomerCursor.After(query.Sort, items[^1]).Encode();
+        }
+
+        return new CustomerPage(items, next);
+    }
+
+    public async Task<WriteOutcome> CreateAsync(CustomerChange change, CancellationToken ct)
+    {
+        var now = Now();
+        await using var connection = await database.Writer.OpenConnectionAsync(ct);
+        await using var command = connection.CreateCommand(_dialect.InsertCustomer)
+            .With("@name", change.Name)
+            .With("@email", change.Email)
+            .With("@phone", change.Phone)
+            .With("@now", now)
+            .With("@email_key", CustomerRules.EmailKey(change.Email!))
+            .With("@name_key", CustomerRules.NameKey(change.Name!));
+        try
+        {
+            var id = Convert.ToInt32(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
+            return new WriteOutcome(WriteStatus.Done, new Customer(id, change.Name!, change.Email!, change.Phone, now, now, 1));
+        }
+        catch (DbException e) when (_dialect.IsUniqueViolation(e))
+        {
+            return new WriteOutcome(WriteStatus.DuplicateEmail);
+        }
+    }
+
+    /// <summary>Applies <paramref name="change"/>; with <paramref name="expectedVersion"/> only if the row still has it.</summary>
+    public async Task<WriteOutcome> UpdateAsync(int id, CustomerChange change, int? expectedVersion, CancellationToken ct)
+    {
+        await using var connection = await database.Writer.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        int affected;
+        await using (var command = connection.CreateCommand(UpdateById, transaction)
+            .With("@id", id)
+            .With("@expected", expectedVersion)
+            .With("@name", change.Name)
+            .With("@name_key", change.Name is null ? null : CustomerRules.NameKey(change.Name))
+            .With("@email", change.Email)
+            .With("@email_key", change.Email is null ? null : CustomerRules.EmailKey(change.Email))
+            .With("@set_phone", change.SetPhone ? 1 : 0)
+            .With("@phone", change.Phone)
+            .With("@now", Now()))
+        {
+            try
+            {
+                affected = await command.ExecuteNonQueryAsync(ct);
+            }
+            catch (DbException e) when (_dialect.IsUniqueViolation(e))
+            {
+                return new WriteOutcome(WriteStatus.DuplicateEmail);
+            }
+        }
+
+        if (affected == 0)
+        {
+            return new WriteOutcome(await MissStatusAsync(connection, transaction, id, expectedVersion, ct));
+        }
+
+        // Read back inside the transaction: the row is locked by our update, so this is exactly what we wrote.
+        Customer updated;
+        await using (var select = connection.CreateCommand(SelectById, transaction).With("@id", id))
+        await using (var reader = await select.ExecuteReaderAsync(ct))
+        {
+            await reader.ReadAsync(ct);
+            updated = ReadCustomer(reader);
+        }
+
+        await transaction.CommitAsync(ct);
+        return new WriteOutcome(WriteStatus.Done, updated);
+    }
+
+    public async Task<WriteStatus> DeleteAsync(int id, int? expectedVersion, CancellationToken ct)
+    {
+        await using var connection = await database.Writer.OpenConnectionAsync(ct);
+        await using var command = connection.CreateCommand(DeleteById).With("@id", id).With("@expected", expectedVersion);
+        return await command.ExecuteNonQueryAsync(ct) > 0
+            ? WriteStatus.Done
+            : await MissStatusAsync(connection, null, id, expectedVersion, ct);
+    }
+
+    /// <summary>The current version of a row read on the writer, or null when there is none.</summary>
+    public async Task<int?> GetVersionAsync(int id, CancellationToken ct)
+    {
+        await using var connection = await database.Writer.OpenConnectionAsync(ct);
+        return await ReadVersionAsync(connection, null, id, ct);
+    }
+
+    /// <summary>A conditional write touched nothing: the row is gone, or its version moved on.</summary>
+    private static async Task<WriteStatus> MissStatusAsync(DbConnection connection, DbTransaction? transaction, int id, int? expectedVersion, CancellationToken ct) =>
+        expectedVersion is null || await ReadVersionAsync(connection, transaction, id, ct) is null
+            ? WriteStatus.NotFound
+            : WriteStatus.VersionMismatch;
+
+    private static async Task<int?> ReadVersionAsync(DbConnection connection, DbTransaction? transaction, int id, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand(SelectVersion, transaction).With("@id", id);
+        var value = await command.ExecuteScalarAsync(ct);
+        return value is null or DBNull ? null : Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static Customer ReadCustomer(DbDataReader reader) => new(
+        reader.GetInt32(0),
+        reader.GetString(1),
+        reader.GetString(2),
+        reader.IsDBNull(3) ? null : reader.GetString(3),
+        DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc),
+        DateTime.SpecifyKind(reader.GetDateTime(5), DateTimeKind.Utc),
+        reader.GetInt32(6));
+
+    /// <summary>UTC now at the microsecond precision every engine stores, so what we return is what we stored.</summary>
+    private DateTime Now()
+    {
+        var ticks = clock.GetUtcNow().UtcTicks;
+        return new DateTime(ticks - (ticks % 10), DateTimeKind.Utc);
+    }
+}

@@ -1,0 +1,16 @@
+namespace CustomerRecords.Api.Customers;
+
+internal static class CustomersExtensions
+{
+    public static WebApplicationBuilder AddCustomers(this WebApplicationBuilder builder)
+    {
+        builder.Services.ConfigureHttpJsonOptions(options =>
+        {
+            // The generated context supplies the metadata; the naming policy must also be set here
+            // because a context placed in another options' resolver chain follows those options.
+            options.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+            options.SerializerOptions.TypeInfoResolverChain.Insert(0, CustomerJsonContext.Default);
+        });
+        return builder;
+    }
+}

@@ -1,0 +1,85 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using MySqlConnector;
+
+namespace CustomerRecords.Api.Data;
+
+internal static partial class DatabaseExtensions
+{
+    public static WebApplicationBuilder AddDatabase(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DatabaseOptions>()
+            .BindConfiguration(DatabaseOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+
+        // Resolved lazily so that settings added by tests or hosting layers after this call still count.
+        builder.Services.AddSingleton(sp =>
+        {
+            var settings = ConnectionSettings.Resolve(
+                sp.GetRequiredService<IConfiguration>(),
+                sp.GetRequiredService<IOptions<DatabaseOptions>>().Value,
+                sp.GetRequiredService<IHostEnvironment>().ContentRootPath);
+            var loggerFactory = sp.GetRequiredService<ILoggerFactory>();
+            var logger = loggerFactory.CreateLogger("CustomerRecords.Api.Data");
+            LogDatabase(logger, settings.Description);
+            if (settings.Provider != "mysql")
+            {
+                return CreateSqlite(settings.Writer);
+            }
+
+            var writer = CreateMySql(settings.Writer, loggerFactory);
+            var reader = settings.Reader is null ? writer : CreateMySql(settings.Reader, loggerFactory);
+            return new CustomerDatabase(writer, reader, SqlDialect.MySql);
+        });
+        builder.Services.AddSingleton<Migrator>();
+        builder.Services.AddSingleton<Customers.CustomerStore>();
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        return builder;
+    }
+
+    /// <summary>Applies migrations before the first request when <c>Database:MigrateOnStartup</c> is on.</summary>
+    public static async Task MigrateDatabaseAsync(this WebApplication app, bool force = false)
+    {
+        if (force || app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.MigrateOnStartup)
+        {
+            await app.Services.GetRequiredService<Migrator>().MigrateAsync(app.Lifetime.ApplicationStopping);
+        }
+    }
+
+    private static MySqlDataSource CreateMySql(string connectionString, ILoggerFactory loggerFactory) =>
+        new MySqlDataSourceBuilder(connectionString).UseLoggerFactory(loggerFactory).Build();
+
+    private static CustomerDatabase CreateSqlite(string connectionString)
+    {
+        var source = SqliteFactory.Instance.CreateDataSource(connectionString);
+        return new CustomerDatabase(source, source, SqlDialect.Sqlite);
+    }
+
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Customers database: {Description}")]
+    private static partial void LogDatabase(ILogger logger, string description);
+}
+
+/// <summary>Ready means the writer answers a trivial query.</summary>
+internal sealed class DatabaseHealthCheck(CustomerDatabase database) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var connection = await database.Writer.OpenConnectionAsync(cancellationToken);
+            await using var command = connection.CreateCommand("SELECT 1");
+            await command.ExecuteScalarAsync(cancellationToken);
+            return HealthCheckResult.Healthy();
+        }
+        catch (DbException)
+        {
+            // No exception text: health output is public and must not leak hosts or SQL.
+            return HealthCheckResult.Unhealthy("The database did not answer.");
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using MySqlConnector;
+
+namespace CustomerRecords.Api.Data;
+
+/// <summary>The few places where MySQL/MariaDB and SQLite differ; everything else is shared SQL.</summary>
+internal abstract class SqlDialect
+{
+    public static readonly SqlDialect MySql = new MySqlDialect();
+    public static readonly SqlDialect Sqlite = new SqliteDialect();
+
+    /// <summary>Folder of this dialect's migration scripts under <c>Data/Migrations</c>.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>An INSERT of one customer that returns the new id as a scalar.</summary>
+    public abstract string InsertCustomer { get; }
+
+    public abstract string CreateMigrationsTable { get; }
+
+    /// <summary>The error is a unique-key violation (duplicate email).</summary>
+    public abstract bool IsUniqueViolation(DbException exception);
+
+    private sealed class MySqlDialect : SqlDialect
+    {
+        public override string Name => "mysql";
+
+        public override string InsertCustomer => """
+            INSERT INTO customers (name, email, phone, created_at, updated_at, version, email_key, name_key)
+            VALUES (@name, @email, @phone, @now, @now, 1, @email_key, @name_key);
+            SELECT LAST_INSERT_ID();
+            """;
+
+        public override string CreateMigrationsTable => """
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version INT NOT NULL PRIMARY KEY,
+                name VARCHAR(255) NOT NULL,
+                applied_at DATETIME(6) NOT NULL
+            ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+            """;
+
+        public override bool IsUniqueViolation(DbException exception) =>
+            exception is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry };
+    }
+
+    private sealed class SqliteDialect : SqlDialect
+    {
+        private const int SqliteConstraint = 19;
+        private const int SqliteConstraintUnique = 2067;
+
+        public override string Name => "sqlite";
+
+        public override string InsertCustomer => """
+            INSERT INTO customers (name, email, phone, created_at, updated_at, version, email_key, name_key)
+            VALUES (@name, @email, @phone, @now, @now, 1, @email_key, @name_key)
+            RETURNING id;
+            """;
+
+        public override string CreateMigrationsTable => """
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version INTEGER NOT NULL PRIMARY KEY,
+                name TEXT NOT NULL,
+                applied_at TEXT NOT NULL
+            );
+            """;
+
+        public override bool IsUniqueViolation(DbException exception) =>
+            exception is SqliteException { SqliteErrorCode: SqliteConstraint, SqliteExtendedErrorCode: SqliteConstraintUnique };
+    }
+}
