@@ -15,4 +15,5 @@ namespace CustomerRecords.Api.Customers;
 [JsonSerializable(typeof(TutorialError))]
 [JsonSerializable(typeof(TutorialCustomer))]
 [JsonSerializable(typeof(TutorialEmail))]
+[JsonSerializable(typeof(Http.HealthStatus))]
 internal sealed partial class CustomerJsonContext : JsonSerializerContext;

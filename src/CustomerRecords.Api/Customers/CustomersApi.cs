@@ -21,28 +21,38 @@ internal static class CustomersApi
             .WithSummary("List customers, a page at a time")
             .ProducesValidationProblem();
         group.MapGet("/{id:int}", GetCustomer).WithName(nameof(GetCustomer))
-            .WithSummary("Read one customer");
+            .WithSummary("Read one customer")
+            .Produces(StatusCodes.Status304NotModified)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/", CreateCustomer).WithName(nameof(CreateCustomer))
             .WithSummary("Create a customer")
-            .Accepts<CustomerWrite>(RequestBody.Json)
+            .DocumentsBody<CustomerWrite>(RequestBody.Json)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         group.MapPut("/{id:int}", ReplaceCustomer).WithName(nameof(ReplaceCustomer))
             .WithSummary("Replace a customer (honours If-Match)")
-            .Accepts<CustomerWrite>(RequestBody.Json)
+            .DocumentsBody<CustomerWrite>(RequestBody.Json)
             .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         group.MapPatch("/{id:int}", PatchCustomer).WithName(nameof(PatchCustomer))
             .WithSummary("Change some fields of a customer (JSON merge patch, honours If-Match)")
-            .Accepts<CustomerPatch>(RequestBody.MergePatchJson, RequestBody.Json)
+            .DocumentsBody<CustomerPatch>(RequestBody.MergePatchJson, RequestBody.Json)
             .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         group.MapDelete("/{id:int}", DeleteCustomer).WithName(nameof(DeleteCustomer))
-            .WithSummary("Delete a customer (honours If-Match)");
+            .WithSummary("Delete a customer (honours If-Match)")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed);
         return group;
     }
 

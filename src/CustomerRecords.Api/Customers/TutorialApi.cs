@@ -34,20 +34,29 @@ internal static class TutorialApi
 
         group.MapPost("/create", CreateLegacy).WithName(nameof(CreateLegacy))
             .WithSummary("Create a customer (original app route)")
-            .Accepts<CustomerWrite>(RequestBody.Json)
+            .DocumentsBody<CustomerWrite>(RequestBody.Json)
+            .Produces<TutorialCreated>(StatusCodes.Status201Created)
+            .Produces<TutorialError>(StatusCodes.Status400BadRequest)
             .Produces<TutorialError>(StatusCodes.Status409Conflict)
             .Produces<TutorialError>(StatusCodes.Status413PayloadTooLarge)
             .Produces<TutorialError>(StatusCodes.Status415UnsupportedMediaType);
         group.MapGet("/read/{id:int}", ReadLegacy).WithName(nameof(ReadLegacy))
-            .WithSummary("Read a customer as an array (original app route)");
+            .WithSummary("Read a customer as an array (original app route)")
+            .Produces<TutorialCustomer>()
+            .Produces<TutorialError>(StatusCodes.Status404NotFound);
         group.MapPut("/update/{id:int}", UpdateLegacy).WithName(nameof(UpdateLegacy))
             .WithSummary("Change a customer's email (original app route)")
-            .Accepts<TutorialEmail>(RequestBody.Json)
+            .DocumentsBody<TutorialEmail>(RequestBody.Json)
+            .Produces<TutorialMessage>()
+            .Produces<TutorialError>(StatusCodes.Status400BadRequest)
+            .Produces<TutorialError>(StatusCodes.Status404NotFound)
             .Produces<TutorialError>(StatusCodes.Status409Conflict)
             .Produces<TutorialError>(StatusCodes.Status413PayloadTooLarge)
             .Produces<TutorialError>(StatusCodes.Status415UnsupportedMediaType);
         group.MapDelete("/delete/{id:int}", DeleteLegacy).WithName(nameof(DeleteLegacy))
-            .WithSummary("Delete a customer (original app route)");
+            .WithSummary("Delete a customer (original app route)")
+            .Produces<TutorialMessage>()
+            .Produces<TutorialError>(StatusCodes.Status404NotFound);
         return group;
     }
 

@@ -1,50 +1,50 @@
-using System.Text.Json;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace CustomerRecords.Api.Http;
+
+/// <summary>Health as the load balancer reads it.</summary>
+/// <param name="Status">Healthy, Degraded or Unhealthy.</param>
+/// <param name="Checks">Each dependency's status (readiness only).</param>
+public sealed record HealthStatus(string Status, IReadOnlyDictionary<string, HealthCheckStatus>? Checks = null);
+
+/// <param name="Status">Healthy, Degraded or Unhealthy.</param>
+/// <param name="Description">A short, public-safe explanation.</param>
+public sealed record HealthCheckStatus(string Status, string? Description);
 
 internal static class HealthEndpoints
 {
     /// <summary>
     /// <c>/health/live</c>: the process answers (no dependency checks, so a database outage never
-    /// gets healthy instances restarted). <c>/health/ready</c>: the checks tagged "ready" pass.
+    /// gets healthy instances restarted). <c>/health/ready</c>: the checks tagged "ready" pass;
+    /// 503 when one is unhealthy, so the load balancer stops sending traffic.
     /// </summary>
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
-            .WithTags("Health");
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteAsync })
-            .WithTags("Health");
+        var group = app.MapGroup("/health").WithTags("Health");
+        group.MapGet("/live", Live).WithName("Live").WithSummary("The process is up");
+        group.MapGet("/ready", ReadyAsync).WithName("Ready").WithSummary("The service can serve requests")
+            .Produces<HealthStatus>()
+            .Produces<HealthStatus>(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 
-    private static Task WriteAsync(HttpContext http, HealthReport report)
+    private static Ok<HealthStatus> Live(HttpContext http)
     {
-        http.Response.ContentType = "application/json";
         http.Response.Headers.CacheControl = "no-store";
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("status", report.Status.ToString());
-            writer.WriteStartObject("checks");
-            foreach (var (name, entry) in report.Entries)
-            {
-                writer.WriteStartObject(name);
-                writer.WriteString("status", entry.Status.ToString());
-                if (entry.Description is not null)
-                {
-                    writer.WriteString("description", entry.Description);
-                }
-
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndObject();
-            writer.WriteEndObject();
-        }
-
-        return http.Response.Body.WriteAsync(buffer.ToArray()).AsTask();
+        return TypedResults.Ok(new HealthStatus("Healthy"));
     }
+
+    private static async Task<JsonHttpResult<HealthStatus>> ReadyAsync(HttpContext http, HealthCheckService health, CancellationToken ct)
+    {
+        http.Response.Headers.CacheControl = "no-store";
+        var report = await health.CheckHealthAsync(c => c.Tags.Contains("ready"), ct);
+        var checks = report.Entries.ToDictionary(e => e.Key, e => new HealthCheckStatus(e.Value.Status.ToString(), e.Value.Description));
+        return TypedResults.Json(
+            new HealthStatus(report.Status.ToString(), checks),
+            statusCode: report.Status == Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK);
+    }
+
+    private const Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus Unhealthy =
+        Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy;
 }
