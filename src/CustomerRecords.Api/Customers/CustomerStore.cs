@@ -52,10 +52,33 @@ internal sealed class CustomerStore(CustomerDatabase database, TimeProvider cloc
 
     public async Task<CustomerPage> ListAsync(CustomerListQuery query, CancellationToken ct)
     {
+        await using var connection = await database.Reader.OpenConnectionAsync(ct);
+        await using var command = BuildListCommand(connection, query);
+        var items = new List<Customer>(Math.Min(query.Limit + 1, 64));
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                items.Add(ReadCustomer(reader));
+            }
+        }
+
+        string? next = null;
+        if (items.Count > query.Limit)
+        {
+            items.RemoveAt(items.Count - 1);
+            next = CustomerCursor.After(query.Sort, items[^1]).Encode();
+        }
+
+        return new CustomerPage(items, next);
+    }
+
+    /// <summary>The keyset-page SQL for <paramref name="query"/>: fixed fragments chosen by the validated query, values as parameters.</summary>
+    internal static DbCommand BuildListCommand(DbConnection connection, CustomerListQuery query)
+    {
         var sql = new StringBuilder($"SELECT {Columns} FROM customers");
         var conditions = new List<string>(3);
-        await using var connection = await database.Reader.OpenConnectionAsync(ct);
-        await using var command = connection.CreateCommand(string.Empty);
+        var command = connection.CreateCommand(string.Empty);
 
         if (query.EmailKey is not null)
         {
@@ -111,24 +134,7 @@ internal sealed class CustomerStore(CustomerDatabase database, TimeProvider cloc
         sql.Append("id").Append(direction).Append(" LIMIT @limit");
         command.With("@limit", query.Limit + 1);
         command.CommandText = sql.ToString();
-
-        var items = new List<Customer>(Math.Min(query.Limit + 1, 64));
-        await using (var reader = await command.ExecuteReaderAsync(ct))
-        {
-            while (await reader.ReadAsync(ct))
-            {
-                items.Add(ReadCustomer(reader));
-            }
-        }
-
-        string? next = null;
-        if (items.Count > query.Limit)
-        {
-            items.RemoveAt(items.Count - 1);
-            next = CustomerCursor.After(query.Sort, items[^1]).Encode();
-        }
-
-        return new CustomerPage(items, next);
+        return command;
     }
 
     public async Task<WriteOutcome> CreateAsync(CustomerChange change, CancellationToken ct)
