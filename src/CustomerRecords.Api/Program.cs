@@ -1,3 +1,4 @@
+using CustomerRecords.Api.Caching;
 using CustomerRecords.Api.Customers;
 using CustomerRecords.Api.Data;
 using CustomerRecords.Api.Errors;
@@ -9,6 +10,7 @@ var builder = WebApplication.CreateBuilder(migrateOnly ? args[1..] : args);
 
 builder.AddErrorHandling();
 builder.AddDatabase();
+builder.AddCaching();
 builder.AddCustomers();
 builder.AddApiDocs();
 

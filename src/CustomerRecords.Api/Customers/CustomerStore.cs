@@ -42,9 +42,14 @@ internal sealed class CustomerStore(CustomerDatabase database, TimeProvider cloc
 
     private readonly SqlDialect _dialect = database.Dialect;
 
-    public async Task<Customer?> GetAsync(int id, CancellationToken ct)
+    public Task<Customer?> GetAsync(int id, CancellationToken ct) => GetAsync(database.Reader, id, ct);
+
+    /// <summary>Reads from the writer: for callers that must see the latest commit, whatever the replicas say.</summary>
+    public Task<Customer?> GetFromWriterAsync(int id, CancellationToken ct) => GetAsync(database.Writer, id, ct);
+
+    private static async Task<Customer?> GetAsync(DbDataSource source, int id, CancellationToken ct)
     {
-        await using var connection = await database.Reader.OpenConnectionAsync(ct);
+        await using var connection = await source.OpenConnectionAsync(ct);
         await using var command = connection.CreateCommand(SelectById).With("@id", id);
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) ? ReadCustomer(reader) : null;

@@ -1,4 +1,5 @@
 using CustomerRecords.Api.Errors;
+using CustomerRecords.Api.Caching;
 using CustomerRecords.Api.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -57,7 +58,7 @@ internal static class CustomersApi
     }
 
     public static async Task<Results<Ok<CustomerPage>, ProblemHttpResult>> ListCustomers(
-        CustomerStore store,
+        CustomerService customers,
         [FromQuery] string? limit,
         [FromQuery] string? after,
         [FromQuery] string? email,
@@ -70,13 +71,14 @@ internal static class CustomersApi
             return Problems.Validation(errors);
         }
 
-        return TypedResults.Ok(await store.ListAsync(query, ct));
+        return TypedResults.Ok(await customers.ListAsync(query, ct));
     }
 
     public static async Task<Results<Ok<Customer>, StatusCodeHttpResult, ProblemHttpResult>> GetCustomer(
-        int id, HttpContext http, CustomerStore store, CancellationToken ct)
+        int id, HttpContext http, CustomerService customers, CancellationToken ct)
     {
-        var customer = await store.GetAsync(id, ct);
+        var (customer, hit) = await customers.GetAsync(id, ct);
+        http.MarkCache(hit);
         if (customer is null)
         {
             return Problems.NotFound(id);
@@ -89,7 +91,7 @@ internal static class CustomersApi
     }
 
     public static async Task<Results<Created<Customer>, ProblemHttpResult>> CreateCustomer(
-        HttpContext http, CustomerStore store, CancellationToken ct)
+        HttpContext http, CustomerService customers, CancellationToken ct)
     {
         var (change, failure) = await ReadChangeAsync(http.Request, JsonBody, patch: false, ct);
         if (failure is not null)
@@ -97,7 +99,7 @@ internal static class CustomersApi
             return failure;
         }
 
-        var outcome = await store.CreateAsync(change, ct);
+        var outcome = await customers.CreateAsync(change, ct);
         if (outcome.Status == WriteStatus.DuplicateEmail)
         {
             return Problems.DuplicateEmail();
@@ -109,23 +111,23 @@ internal static class CustomersApi
     }
 
     public static Task<Results<Ok<Customer>, ProblemHttpResult>> ReplaceCustomer(
-        int id, HttpContext http, CustomerStore store, CancellationToken ct) =>
-        UpdateAsync(id, http, store, JsonBody, patch: false, ct);
+        int id, HttpContext http, CustomerService customers, CancellationToken ct) =>
+        UpdateAsync(id, http, customers, JsonBody, patch: false, ct);
 
     public static Task<Results<Ok<Customer>, ProblemHttpResult>> PatchCustomer(
-        int id, HttpContext http, CustomerStore store, CancellationToken ct) =>
-        UpdateAsync(id, http, store, PatchBody, patch: true, ct);
+        int id, HttpContext http, CustomerService customers, CancellationToken ct) =>
+        UpdateAsync(id, http, customers, PatchBody, patch: true, ct);
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteCustomer(
-        int id, HttpContext http, CustomerStore store, CancellationToken ct)
+        int id, HttpContext http, CustomerService customers, CancellationToken ct)
     {
-        var (expected, refusal) = await ExpectedVersionAsync(id, http.Request, store, ct);
+        var (expected, refusal) = await ExpectedVersionAsync(id, http.Request, customers, ct);
         if (refusal is not null)
         {
             return refusal;
         }
 
-        return await store.DeleteAsync(id, expected, ct) switch
+        return await customers.DeleteAsync(id, expected, ct) switch
         {
             WriteStatus.Done => TypedResults.NoContent(),
             WriteStatus.VersionMismatch => Problems.PreconditionFailed(),
@@ -134,7 +136,7 @@ internal static class CustomersApi
     }
 
     private static async Task<Results<Ok<Customer>, ProblemHttpResult>> UpdateAsync(
-        int id, HttpContext http, CustomerStore store, string[] mediaTypes, bool patch, CancellationToken ct)
+        int id, HttpContext http, CustomerService customers, string[] mediaTypes, bool patch, CancellationToken ct)
     {
         var (change, failure) = await ReadChangeAsync(http.Request, mediaTypes, patch, ct);
         if (failure is not null)
@@ -142,13 +144,13 @@ internal static class CustomersApi
             return failure;
         }
 
-        var (expected, refusal) = await ExpectedVersionAsync(id, http.Request, store, ct);
+        var (expected, refusal) = await ExpectedVersionAsync(id, http.Request, customers, ct);
         if (refusal is not null)
         {
             return refusal;
         }
 
-        var outcome = await store.UpdateAsync(id, change, expected, ct);
+        var outcome = await customers.UpdateAsync(id, change, expected, ct);
         switch (outcome.Status)
         {
             case WriteStatus.Done:
@@ -189,7 +191,7 @@ internal static class CustomersApi
     /// are narrowed to the current version first; the write itself still re-checks it atomically.
     /// </summary>
     private static async Task<(int? Expected, ProblemHttpResult? Refusal)> ExpectedVersionAsync(
-        int id, HttpRequest request, CustomerStore store, CancellationToken ct)
+        int id, HttpRequest request, CustomerService customers, CancellationToken ct)
     {
         var (present, versions) = ETags.IfMatch(request);
         if (!present || versions is null)
@@ -202,7 +204,7 @@ internal static class CustomersApi
             return (versions[0], null);
         }
 
-        var current = await store.GetVersionAsync(id, ct);
+        var current = await customers.GetVersionAsync(id, ct);
         if (current is null)
         {
             return (null, Problems.NotFound(id));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using CustomerRecords.Api.Caching;
 using CustomerRecords.Api.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -61,7 +62,7 @@ internal static class TutorialApi
     }
 
     public static async Task<Results<JsonHttpResult<TutorialCreated>, JsonHttpResult<TutorialError>>> CreateLegacy(
-        HttpRequest request, CustomerStore store, CancellationToken ct)
+        HttpRequest request, CustomerService customers, CancellationToken ct)
     {
         var (fields, failure) = await ReadAsync(request, ct);
         if (failure is not null)
@@ -75,23 +76,24 @@ internal static class TutorialApi
             return Error(StatusCodes.Status400BadRequest, errors);
         }
 
-        var outcome = await store.CreateAsync(change, ct);
+        var outcome = await customers.CreateAsync(change, ct);
         return outcome.Status == WriteStatus.DuplicateEmail
             ? DuplicateEmail()
             : TypedResults.Json(new TutorialCreated("Customer created", outcome.Customer!.Id), CustomerJsonContext.Default.TutorialCreated, statusCode: StatusCodes.Status201Created);
     }
 
     public static async Task<Results<JsonHttpResult<TutorialCustomer>, JsonHttpResult<TutorialError>>> ReadLegacy(
-        int id, CustomerStore store, CancellationToken ct)
+        int id, HttpContext http, CustomerService customers, CancellationToken ct)
     {
-        var customer = await store.GetAsync(id, ct);
+        var (customer, hit) = await customers.GetAsync(id, ct);
+        http.MarkCache(hit);
         return customer is null
             ? NotFound()
             : TypedResults.Json(new TutorialCustomer(customer), CustomerJsonContext.Default.TutorialCustomer);
     }
 
     public static async Task<Results<JsonHttpResult<TutorialMessage>, JsonHttpResult<TutorialError>>> UpdateLegacy(
-        int id, HttpRequest request, CustomerStore store, CancellationToken ct)
+        int id, HttpRequest request, CustomerService customers, CancellationToken ct)
     {
         var (fields, failure) = await ReadAsync(request, ct);
         if (failure is not null)
@@ -108,7 +110,7 @@ internal static class TutorialApi
             return TypedResults.Json(new TutorialError(error), CustomerJsonContext.Default.TutorialError, statusCode: StatusCodes.Status400BadRequest);
         }
 
-        var outcome = await store.UpdateAsync(id, new CustomerChange(null, email, SetPhone: false, null), null, ct);
+        var outcome = await customers.UpdateAsync(id, new CustomerChange(null, email, SetPhone: false, null), null, ct);
         return outcome.Status switch
         {
             WriteStatus.Done => Message("Customer updated"),
@@ -118,8 +120,8 @@ internal static class TutorialApi
     }
 
     public static async Task<Results<JsonHttpResult<TutorialMessage>, JsonHttpResult<TutorialError>>> DeleteLegacy(
-        int id, CustomerStore store, CancellationToken ct) =>
-        await store.DeleteAsync(id, null, ct) == WriteStatus.Done ? Message("Customer deleted") : NotFound();
+        int id, CustomerService customers, CancellationToken ct) =>
+        await customers.DeleteAsync(id, null, ct) == WriteStatus.Done ? Message("Customer deleted") : NotFound();
 
     /// <summary>An <c>{"error": ...}</c> body, the original app's error shape.</summary>
     public static JsonHttpResult<TutorialError> Error(int status, string message) =>

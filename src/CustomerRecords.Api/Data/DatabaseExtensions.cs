@@ -38,6 +38,7 @@ internal static partial class DatabaseExtensions
         });
         builder.Services.AddSingleton<Migrator>();
         builder.Services.AddSingleton<Customers.CustomerStore>();
+        builder.Services.AddSingleton<Customers.CustomerService>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         return builder;
     }

@@ -1,0 +1,67 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace CustomerRecords.Api.Caching;
+
+/// <summary>Where cached customers live.</summary>
+public enum CacheMode
+{
+    /// <summary>Every read goes to the database.</summary>
+    None,
+
+    /// <summary>In-process memory only: right for a single instance (the embedded default).</summary>
+    Memory,
+
+    /// <summary>Memory (L1) + Redis (L2) + a Redis backplane that keeps every instance's L1 in step.</summary>
+    Redis,
+}
+
+/// <summary>Settings of the <c>Cache</c> section. Redis itself is <c>ConnectionStrings:Redis</c>.</summary>
+public sealed class CacheOptions
+{
+    public const string Section = "Cache";
+
+    /// <summary><c>None</c>, <c>Memory</c> (default) or <c>Redis</c>.</summary>
+    public CacheMode Mode { get; set; } = CacheMode.Memory;
+
+    /// <summary>Prefix of every key and backplane channel, so deployments sharing a Redis never see each other's entries.</summary>
+    [Required, RegularExpression("^[A-Za-z0-9._-]{1,64}$", ErrorMessage = "Cache:KeyPrefix must be 1-64 letters, digits, '.', '_' or '-'.")]
+    public string KeyPrefix { get; set; } = "customer-records";
+
+    /// <summary>How long a customer stays cached (the original design's 1 hour).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan Duration { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Random extra lifetime up to this much, so entries cached together don't expire together.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan Jitter { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long an instance keeps an entry in its own memory before asking Redis again. Bounds staleness while Redis (and so the backplane) is unreachable.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan MemoryDuration { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long "no such customer" is cached, so floods of requests for missing ids don't all reach the database.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan NotFoundDuration { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>When the database fails, serve the last cached value instead of an error (see <see cref="FailSafeMaxDuration"/>).</summary>
+    public bool FailSafe { get; set; } = true;
+
+    /// <summary>The longest a value may be served past its expiry while the database is failing.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan FailSafeMaxDuration { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>A Redis read slower than this is abandoned for the database when a fallback exists.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
+    public TimeSpan RedisSoftTimeout { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>No Redis operation holds a request longer than this.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
+    public TimeSpan RedisHardTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>After a write, the entry is re-read from the writer and re-set once this much later, repairing any read that raced the write.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan RepairDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Add <c>X-Cache: hit|miss</c> to the by-id responses.</summary>
+    public bool CacheHeader { get; set; } = true;
+}

@@ -1,0 +1,92 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using StackExchange.Redis;
+
+namespace CustomerRecords.Api.Caching;
+
+/// <summary>
+/// The one Redis connection of this instance, shared by the L2 cache and the backplane. Connects in
+/// the background (the service starts and serves from the database while Redis is away) and logs a
+/// lost or restored connection once per change, not once per request.
+/// </summary>
+internal sealed partial class RedisConnection : IAsyncDisposable
+{
+    private readonly Lazy<Task<IConnectionMultiplexer>> _connection;
+    private readonly ILogger<RedisConnection> _logger;
+
+    public RedisConnection(string connectionString, ILogger<RedisConnection> logger)
+    {
+        _logger = logger;
+        ConfigurationOptions options;
+        try
+        {
+            options = ConfigurationOptions.Parse(connectionString);
+        }
+        catch (ArgumentException)
+        {
+            throw new InvalidOperationException("ConnectionStrings:Redis is not a valid StackExchange.Redis configuration (host:port,ssl=true,...).");
+        }
+
+        // Never fail start-up for Redis, keep reconnecting, and keep any one command short.
+        options.AbortOnConnectFail = false;
+        options.ConnectTimeout = Math.Min(options.ConnectTimeout, 2000);
+        options.AsyncTimeout = Math.Min(options.AsyncTimeout, 2000);
+        options.SyncTimeout = Math.Min(options.SyncTimeout, 2000);
+        options.ConnectRetry = Math.Max(options.ConnectRetry, 1);
+        _connection = new Lazy<Task<IConnectionMultiplexer>>(() => ConnectAsync(options));
+    }
+
+    public Task<IConnectionMultiplexer> GetAsync() => _connection.Value;
+
+    public bool IsConnected => _connection.IsValueCreated && _connection.Value.IsCompletedSuccessfully && _connection.Value.Result.IsConnected;
+
+    private async Task<IConnectionMultiplexer> ConnectAsync(ConfigurationOptions options)
+    {
+        var multiplexer = await ConnectionMultiplexer.ConnectAsync(options);
+        multiplexer.ConnectionFailed += (_, e) =>
+        {
+            if (e.ConnectionType == ConnectionType.Interactive)
+            {
+                LogLost(_logger, e.FailureType.ToString());
+            }
+        };
+        multiplexer.ConnectionRestored += (_, e) =>
+        {
+            if (e.ConnectionType == ConnectionType.Interactive)
+            {
+                LogRestored(_logger);
+            }
+        };
+        if (!multiplexer.IsConnected)
+        {
+            LogUnavailableAtStart(_logger);
+        }
+
+        return multiplexer;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection.IsValueCreated && _connection.Value.IsCompletedSuccessfully)
+        {
+            await _connection.Value.Result.DisposeAsync();
+        }
+    }
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "Redis connection lost ({FailureType}); serving from memory and the database until it returns")]
+    private static partial void LogLost(ILogger logger, string failureType);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Information, Message = "Redis connection restored; the shared cache is in use again")]
+    private static partial void LogRestored(ILogger logger);
+
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Warning, Message = "Redis is unreachable at start; serving from memory and the database, reconnecting in the background")]
+    private static partial void LogUnavailableAtStart(ILogger logger);
+}
+
+/// <summary>Redis down is "degraded", not "unready": the service still answers from the database.</summary>
+internal sealed class RedisHealthCheck(RedisConnection redis) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(redis.IsConnected
+            ? HealthCheckResult.Healthy()
+            : HealthCheckResult.Degraded("Redis is unreachable; reads are served from memory and the database."));
+}

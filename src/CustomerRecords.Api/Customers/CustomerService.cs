@@ -1,0 +1,52 @@
+using CustomerRecords.Api.Caching;
+
+namespace CustomerRecords.Api.Customers;
+
+/// <summary>
+/// What both API surfaces call: the store for the truth, the cache in front of single-customer
+/// reads, and write-through after — never before — each successful commit. Lists come straight
+/// from the database: keyset pages are index seeks, and caching them would need invalidating every
+/// page a write might touch.
+/// </summary>
+internal sealed class CustomerService(CustomerStore store, CustomerCache cache)
+{
+    public ValueTask<(Customer? Customer, bool Hit)> GetAsync(int id, CancellationToken ct) =>
+        cache.GetOrLoadAsync(id, store.GetAsync, ct);
+
+    public Task<CustomerPage> ListAsync(CustomerListQuery query, CancellationToken ct) => store.ListAsync(query, ct);
+
+    public Task<int?> GetVersionAsync(int id, CancellationToken ct) => store.GetVersionAsync(id, ct);
+
+    public async Task<WriteOutcome> CreateAsync(CustomerChange change, CancellationToken ct)
+    {
+        var outcome = await store.CreateAsync(change, ct);
+        if (outcome.Status == WriteStatus.Done)
+        {
+            await cache.SetAsync(outcome.Customer!);
+        }
+
+        return outcome;
+    }
+
+    public async Task<WriteOutcome> UpdateAsync(int id, CustomerChange change, int? expectedVersion, CancellationToken ct)
+    {
+        var outcome = await store.UpdateAsync(id, change, expectedVersion, ct);
+        if (outcome.Status == WriteStatus.Done)
+        {
+            await cache.SetAsync(outcome.Customer!);
+        }
+
+        return outcome;
+    }
+
+    public async Task<WriteStatus> DeleteAsync(int id, int? expectedVersion, CancellationToken ct)
+    {
+        var status = await store.DeleteAsync(id, expectedVersion, ct);
+        if (status == WriteStatus.Done)
+        {
+            await cache.RemoveAsync(id);
+        }
+
+        return status;
+    }
+}
