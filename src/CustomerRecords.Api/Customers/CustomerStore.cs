@@ -1,6 +1,8 @@
 using System.Data.Common;
+using System.Globalization;
 using System.Text;
 using CustomerRecords.Api.Data;
+using Microsoft.Extensions.Options;
 
 namespace CustomerRecords.Api.Customers;
 
@@ -15,8 +17,12 @@ internal enum WriteStatus
 
 internal readonly record struct WriteOutcome(WriteStatus Status, Customer? Customer = null);
 
-/// <summary>All customer SQL. One connection per operation from the pooled data source.</summary>
-internal sealed class CustomerStore(CustomerDatabase database, TimeProvider clock)
+/// <summary>
+/// All customer SQL. Every operation runs through <see cref="ResilientDb"/>: a pooled connection per
+/// attempt, retries only where they cannot apply a write twice. Reads go to the replica when there
+/// is one, except reads of customers this instance wrote within <see cref="DatabaseOptions.ReadYourWritesWindow"/>.
+/// </summary>
+internal sealed partial class CustomerStore(ResilientDb db, TimeProvider clock, IOptions<DatabaseOptions> options)
 {
     private const string Columns = "id, name, email, phone, created_at, updated_at, version";
 
@@ -40,24 +46,28 @@ internal sealed class CustomerStore(CustomerDatabase database, TimeProvider cloc
 
     private const string DeleteById = "DELETE FROM customers WHERE id = @id AND (@expected IS NULL OR version = @expected)";
 
-    private readonly SqlDialect _dialect = database.Dialect;
+    private readonly SqlDialect _dialect = db.Dialect;
+    private readonly RecentWrites _recent = new(clock, options.Value.ReadYourWritesWindow);
 
-    public Task<Customer?> GetAsync(int id, CancellationToken ct) => GetAsync(database.Reader, id, ct);
+    public Task<Customer?> GetAsync(int id, CancellationToken ct) =>
+        db.ReadAsync((connection, token) => ReadByIdAsync(connection, id, token), preferReplica: !_recent.Contains(id), ct);
 
     /// <summary>Reads from the writer: for callers that must see the latest commit, whatever the replicas say.</summary>
-    public Task<Customer?> GetFromWriterAsync(int id, CancellationToken ct) => GetAsync(database.Writer, id, ct);
+    public Task<Customer?> GetFromWriterAsync(int id, CancellationToken ct) =>
+        db.ReadAsync((connection, token) => ReadByIdAsync(connection, id, token), preferReplica: false, ct);
 
-    private static async Task<Customer?> GetAsync(DbDataSource source, int id, CancellationToken ct)
+    private static async Task<Customer?> ReadByIdAsync(DbConnection connection, int id, CancellationToken ct)
     {
-        await using var connection = await source.OpenConnectionAsync(ct);
         await using var command = connection.CreateCommand(SelectById).With("@id", id);
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) ? ReadCustomer(reader) : null;
     }
 
-    public async Task<CustomerPage> ListAsync(CustomerListQuery query, CancellationToken ct)
+    public Task<CustomerPage> ListAsync(CustomerListQuery query, CancellationToken ct) =>
+        db.ReadAsync((connection, token) => ListAsync(connection, query, token), preferReplica: true, ct);
+
+    private static async Task<CustomerPage> ListAsync(DbConnection connection, CustomerListQuery query, CancellationToken ct)
     {
-        await using var connection = await database.Reader.OpenConnectionAsync(ct);
         await using var command = BuildListCommand(connection, query);
         var items = new List<Customer>(Math.Min(query.Limit + 1, 64));
         await using (var reader = await command.ExecuteReaderAsync(ct))
@@ -142,11 +152,18 @@ internal sealed class CustomerStore(CustomerDatabase database, TimeProvider cloc
         return command;
     }
 
+    /// <summary>Creates a customer. Not retried once the INSERT may have reached the server: a blind retry could create it twice.</summary>
     public async Task<WriteOutcome> CreateAsync(CustomerChange change, CancellationToken ct)
     {
         var now = Now();
-        await using var connection = await database.Writer.OpenConnectionAsync(ct);
-        await using var command = connection.CreateCommand(_dialect.InsertCustomer)
+        var outcome = await db.WriteAsync((connection, token) => InsertAsync(connection, null, change, now, token), ct);
+        Remember(outcome);
+        return outcome;
+    }
+
+    private async Task<WriteOutcome> InsertAsync(DbConnection connection, DbTransaction? transaction, CustomerChange change, DateTime now, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand(_dialect.InsertCustomer, transaction)
             .With("@name", change.Name)
             .With("@email", change.Email)
             .With("@phone", change.Phone)
@@ -155,7 +172,7 @@ internal sealed class CustomerStore(CustomerDatabase database, TimeProvider cloc
             .With("@name_key", CustomerRules.NameKey(change.Name!));
         try
         {
-            var id = Convert.ToInt32(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
+            var id = Convert.ToInt32(await command.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
             return new WriteOutcome(WriteStatus.Done, new Customer(id, change.Name!, change.Email!, change.Phone, now, now, 1));
         }
         catch (DbException e) when (_dialect.IsUniqueViolation(e))
@@ -167,7 +184,14 @@ internal sealed class CustomerStore(CustomerDatabase database, TimeProvider cloc
     /// <summary>Applies <paramref name="change"/>; with <paramref name="expectedVersion"/> only if the row still has it.</summary>
     public async Task<WriteOutcome> UpdateAsync(int id, CustomerChange change, int? expectedVersion, CancellationToken ct)
     {
-        await using var connection = await database.Writer.OpenConnectionAsync(ct);
+        var now = Now();
+        var outcome = await db.WriteAsync((connection, token) => UpdateAsync(connection, id, change, expectedVersion, now, token), ct);
+        Remember(outcome);
+        return outcome;
+    }
+
+    private async Task<WriteOutcome> UpdateAsync(DbConnection connection, int id, CustomerChange change, int? expectedVersion, DateTime now, CancellationToken ct)
+    {
         await using var transaction = await connection.BeginTransactionAsync(ct);
         int affected;
         await using (var command = connection.CreateCommand(UpdateById, transaction)
@@ -179,7 +203,7 @@ internal sealed class CustomerStore(CustomerDatabase database, TimeProvider cloc
             .With("@email_key", change.Email is null ? null : CustomerRules.EmailKey(change.Email))
             .With("@set_phone", change.SetPhone ? 1 : 0)
             .With("@phone", change.Phone)
-            .With("@now", Now()))
+            .With("@now", now))
         {
             try
             {
@@ -211,18 +235,33 @@ internal sealed class CustomerStore(CustomerDatabase database, TimeProvider cloc
 
     public async Task<WriteStatus> DeleteAsync(int id, int? expectedVersion, CancellationToken ct)
     {
-        await using var connection = await database.Writer.OpenConnectionAsync(ct);
-        await using var command = connection.CreateCommand(DeleteById).With("@id", id).With("@expected", expectedVersion);
-        return await command.ExecuteNonQueryAsync(ct) > 0
-            ? WriteStatus.Done
-            : await MissStatusAsync(connection, null, id, expectedVersion, ct);
+        var status = await db.WriteAsync(
+            async (connection, token) =>
+            {
+                await using var command = connection.CreateCommand(DeleteById).With("@id", id).With("@expected", expectedVersion);
+                return await command.ExecuteNonQueryAsync(token) > 0
+                    ? WriteStatus.Done
+                    : await MissStatusAsync(connection, null, id, expectedVersion, token);
+            },
+            ct);
+        if (status == WriteStatus.Done)
+        {
+            _recent.Add(id);
+        }
+
+        return status;
     }
 
     /// <summary>The current version of a row read on the writer, or null when there is none.</summary>
-    public async Task<int?> GetVersionAsync(int id, CancellationToken ct)
+    public Task<int?> GetVersionAsync(int id, CancellationToken ct) =>
+        db.ReadAsync((connection, token) => ReadVersionAsync(connection, null, id, token), preferReplica: false, ct);
+
+    private void Remember(WriteOutcome outcome)
     {
-        await using var connection = await database.Writer.OpenConnectionAsync(ct);
-        return await ReadVersionAsync(connection, null, id, ct);
+        if (outcome.Customer is { } customer)
+        {
+            _recent.Add(customer.Id);
+        }
     }
 
     /// <summary>A conditional write touched nothing: the row is gone, or its version moved on.</summary>
@@ -235,7 +274,7 @@ internal sealed class CustomerStore(CustomerDatabase database, TimeProvider cloc
     {
         await using var command = connection.CreateCommand(SelectVersion, transaction).With("@id", id);
         var value = await command.ExecuteScalarAsync(ct);
-        return value is null or DBNull ? null : Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture);
+        return value is null or DBNull ? null : Convert.ToInt32(value, CultureInfo.InvariantCulture);
     }
 
     private static Customer ReadCustomer(DbDataReader reader) => new(

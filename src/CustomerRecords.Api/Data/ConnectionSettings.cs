@@ -52,12 +52,28 @@ internal static class ConnectionSettings
                     throw new InvalidOperationException("No MySQL database name is set: add Database=... to ConnectionStrings:Customers or set DB_NAME.");
                 }
 
+                ApplyPoolDefaults(writer);
                 string? reader = null;
                 if (!string.IsNullOrWhiteSpace(readOnly))
                 {
                     try
                     {
-                        reader = new MySqlConnectionStringBuilder(readOnly).ConnectionString;
+                        var replica = new MySqlConnectionStringBuilder(readOnly);
+
+                        // The replica signs in as the writer does unless its string says otherwise.
+                        if (string.IsNullOrEmpty(replica.UserID))
+                        {
+                            replica.UserID = writer.UserID;
+                            replica.Password = writer.Password;
+                        }
+
+                        if (string.IsNullOrEmpty(replica.Database))
+                        {
+                            replica.Database = writer.Database;
+                        }
+
+                        ApplyPoolDefaults(replica);
+                        reader = replica.ConnectionString;
                     }
                     catch (ArgumentException)
                     {
@@ -101,6 +117,30 @@ internal static class ConnectionSettings
             default:
                 throw new InvalidOperationException(
                     $"Database:Provider must be 'sqlite' or 'mysql' (it is '{options.Provider}').");
+        }
+    }
+
+    /// <summary>
+    /// Pool and timeout defaults for a cloud database, each applied only when the connection string
+    /// leaves it unset: bounded waits (fail fast with 503 rather than hang), and a bounded connection
+    /// lifetime plus DNS re-checks so pools move off a demoted writer after a failover.
+    /// </summary>
+    internal static void ApplyPoolDefaults(MySqlConnectionStringBuilder builder)
+    {
+        SetDefault(builder, "Connection Timeout", 3u, (b, v) => b.ConnectionTimeout = v);
+        SetDefault(builder, "Default Command Timeout", 5u, (b, v) => b.DefaultCommandTimeout = v);
+        SetDefault(builder, "Connection Lifetime", 300u, (b, v) => b.ConnectionLifeTime = v);
+        SetDefault(builder, "Connection Idle Timeout", 60u, (b, v) => b.ConnectionIdleTimeout = v);
+        SetDefault(builder, "Maximum Pool Size", 100u, (b, v) => b.MaximumPoolSize = v);
+        SetDefault(builder, "DNS Check Interval", 30u, (b, v) => b.DnsCheckInterval = v);
+        SetDefault(builder, "Cancellation Timeout", 2u, (b, v) => b.CancellationTimeout = (int)v);
+    }
+
+    private static void SetDefault(MySqlConnectionStringBuilder builder, string keyword, uint value, Action<MySqlConnectionStringBuilder, uint> set)
+    {
+        if (!builder.ContainsKey(keyword))
+        {
+            set(builder, value);
         }
     }
 

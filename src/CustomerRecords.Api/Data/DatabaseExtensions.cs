@@ -36,10 +36,11 @@ internal static partial class DatabaseExtensions
             var reader = settings.Reader is null ? writer : CreateMySql(settings.Reader, loggerFactory);
             return new CustomerDatabase(writer, reader, SqlDialect.MySql);
         });
+        builder.Services.AddSingleton<ResilientDb>();
         builder.Services.AddSingleton<Migrator>();
         builder.Services.AddSingleton<Customers.CustomerStore>();
         builder.Services.AddSingleton<Customers.CustomerService>();
-        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"], timeout: TimeSpan.FromSeconds(3));
         return builder;
     }
 

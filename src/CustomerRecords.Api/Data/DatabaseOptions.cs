@@ -20,4 +20,20 @@ public sealed class DatabaseOptions
     /// <summary>Seconds the migration waits for another instance that is migrating the same database.</summary>
     [Range(1, 3600)]
     public int MigrationLockTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Total time one database operation may take, retries included; past it the request gets 503 + Retry-After.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Retries of an operation after a passing fault (0 disables retrying). Writes retry only when nothing was applied.</summary>
+    [Range(0, 10)]
+    public int MaxRetries { get; set; } = 3;
+
+    /// <summary>For this long after this instance writes a customer, reads of that customer go to the writer, not the replica.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan ReadYourWritesWindow { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>After the replica fails, reads go to the writer for this long before the replica is tried again.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan ReplicaRetryAfter { get; set; } = TimeSpan.FromSeconds(10);
 }

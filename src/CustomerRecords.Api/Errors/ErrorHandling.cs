@@ -26,7 +26,8 @@ internal sealed partial class ErrorHandler(IProblemDetailsService problemDetails
         var (status, slug, title) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "body-too-large" : "bad-request", "The request could not be read"),
-            DbException or TimeoutException or OperationCanceledException => (StatusCodes.Status503ServiceUnavailable, "unavailable", "The service is temporarily unavailable"),
+            DbException or TimeoutException or OperationCanceledException or Polly.Timeout.TimeoutRejectedException or IOException
+                => (StatusCodes.Status503ServiceUnavailable, "unavailable", "The service is temporarily unavailable"),
             _ => (StatusCodes.Status500InternalServerError, "internal", "An unexpected error occurred"),
         };
 

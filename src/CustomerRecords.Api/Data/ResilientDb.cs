@@ -1,0 +1,144 @@
+using System.Data.Common;
+using Microsoft.Extensions.Options;
+using MySqlConnector;
+using Polly;
+using Polly.Retry;
+
+namespace CustomerRecords.Api.Data;
+
+/// <summary>
+/// Runs database operations with a fresh pooled connection per attempt, retrying with backoff and
+/// jitter inside one total deadline, but only where a retry cannot apply a write twice
+/// (<see cref="DbFailures.MayRetry"/>). Reads prefer the replica and fall back to the writer while the
+/// replica fails. A read-only error (a demoted writer) clears the pool first, so the retry opens a
+/// connection to whichever server is the writer now.
+/// </summary>
+internal sealed partial class ResilientDb
+{
+    private static readonly ResiliencePropertyKey<bool> Idempotent = new("customer-records.idempotent");
+
+    private readonly CustomerDatabase _database;
+    private readonly ResiliencePipeline _pipeline;
+    private readonly TimeProvider _clock;
+    private readonly TimeSpan _replicaPause;
+    private readonly ILogger<ResilientDb> _logger;
+    private long _replicaDownUntil;
+
+    public ResilientDb(CustomerDatabase database, IOptions<DatabaseOptions> options, TimeProvider clock, ILogger<ResilientDb> logger)
+    {
+        _database = database;
+        _clock = clock;
+        _logger = logger;
+        var settings = options.Value;
+        _replicaPause = settings.ReplicaRetryAfter;
+        _pipeline = new ResiliencePipelineBuilder { TimeProvider = clock }
+            .AddTimeout(settings.OperationTimeout)
+            .AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = Math.Max(settings.MaxRetries, 1),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(100),
+                MaxDelay = TimeSpan.FromSeconds(2),
+                ShouldHandle = args => ValueTask.FromResult(
+                    settings.MaxRetries > 0
+                    && args.Outcome.Exception is { } e
+                    && !args.Context.CancellationToken.IsCancellationRequested
+                    && DbFailures.MayRetry(DbFailures.Classify(e), args.Context.Properties.GetValue(Idempotent, false))),
+                OnRetry = args =>
+                {
+                    LogRetry(logger, args.AttemptNumber + 1, DbFailures.Classify(args.Outcome.Exception!).ToString(), args.RetryDelay.TotalMilliseconds);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+    }
+
+    public SqlDialect Dialect => _database.Dialect;
+
+    /// <summary>A read: safe to repeat, so retried on any passing fault. <paramref name="preferReplica"/> sends it to the read-only endpoint when there is one.</summary>
+    public Task<T> ReadAsync<T>(Func<DbConnection, CancellationToken, Task<T>> operation, bool preferReplica, CancellationToken ct) =>
+        RunAsync(operation, idempotent: true, preferReplica, ct);
+
+    /// <summary>A write: retried only when the failure proves nothing was applied (unless <paramref name="idempotent"/>).</summary>
+    public Task<T> WriteAsync<T>(Func<DbConnection, CancellationToken, Task<T>> operation, CancellationToken ct, bool idempotent = false) =>
+        RunAsync(operation, idempotent, preferReplica: false, ct);
+
+    private async Task<T> RunAsync<T>(Func<DbConnection, CancellationToken, Task<T>> operation, bool idempotent, bool preferReplica, CancellationToken ct)
+    {
+        var context = ResilienceContextPool.Shared.Get(ct);
+        context.Properties.Set(Idempotent, idempotent);
+        try
+        {
+            return await _pipeline.ExecuteAsync(
+                static async (context, state) => await state.Self.AttemptAsync(state.Operation, state.PreferReplica, context.CancellationToken),
+                context,
+                (Self: this, Operation: operation, PreferReplica: preferReplica));
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private async Task<T> AttemptAsync<T>(Func<DbConnection, CancellationToken, Task<T>> operation, bool preferReplica, CancellationToken ct)
+    {
+        var source = preferReplica && ReplicaUsable() ? _database.Reader : _database.Writer;
+        var onReplica = !ReferenceEquals(source, _database.Writer);
+        DbConnection connection;
+        try
+        {
+            connection = await source.OpenConnectionAsync(ct);
+        }
+        catch (Exception e) when (e is DbException or IOException or TimeoutException)
+        {
+            e.Data[DbFailures.NotSentMarker] = true;
+            if (onReplica)
+            {
+                MarkReplicaDown();
+            }
+
+            throw;
+        }
+
+        await using (connection)
+        {
+            try
+            {
+                return await operation(connection, ct);
+            }
+            catch (Exception e) when (DbFailures.Classify(e) is var failure && failure != DbFailure.Permanent)
+            {
+                if (failure == DbFailure.ReadOnly && connection is MySqlConnection mysql)
+                {
+                    LogReadOnly(_logger);
+                    await MySqlConnection.ClearPoolAsync(mysql, CancellationToken.None);
+                }
+                else if (onReplica && failure == DbFailure.OutcomeUnknown)
+                {
+                    MarkReplicaDown();
+                }
+
+                throw;
+            }
+        }
+    }
+
+    private bool ReplicaUsable() =>
+        !ReferenceEquals(_database.Reader, _database.Writer) && _clock.GetTimestamp() >= Interlocked.Read(ref _replicaDownUntil);
+
+    private void MarkReplicaDown()
+    {
+        LogReplicaDown(_logger, _replicaPause.TotalSeconds);
+        Interlocked.Exchange(ref _replicaDownUntil, _clock.GetTimestamp() + (long)(_replicaPause.TotalSeconds * _clock.TimestampFrequency));
+    }
+
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "Database operation failed ({Failure}); retry {Attempt} in {DelayMs} ms")]
+    private static partial void LogRetry(ILogger logger, int attempt, string failure, double delayMs);
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "The writer answered read-only (failover in progress?); cleared the connection pool")]
+    private static partial void LogReadOnly(ILogger logger);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "The read replica failed; reading from the writer for {Seconds} s")]
+    private static partial void LogReplicaDown(ILogger logger, double seconds);
+}
