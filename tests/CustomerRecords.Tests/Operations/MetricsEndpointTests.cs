@@ -86,6 +86,23 @@ public class MetricsEndpointTests
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
 
+    [Theory]
+    [InlineData("Grpc")]
+    [InlineData("HttpProtobuf")]
+    public async Task ServesWithOtlpExportConfigured(string protocol)
+    {
+        // A closed loopback port: export fails in the background, serving must not.
+        await using var factory = new WebApplicationFactory<Program>()
+            .WithWebHostBuilder(b => b
+                .UseSetting("Observability:OtlpEndpoint", "http://127.0.0.1:9")
+                .UseSetting("Observability:OtlpProtocol", protocol));
+        using var client = factory.CreateClient();
+
+        using var response = await client.GetAsync(new Uri("/", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     [Fact]
     public async Task StartupFailsWithAMessageNamingTheSettingForAMalformedNetwork()
     {
