@@ -2,11 +2,9 @@ using System.Diagnostics.Metrics;
 
 namespace CustomerRecords.Api.Caching;
 
-/// <summary>Cache outcomes as OpenTelemetry counters on the service's meter.</summary>
+/// <summary>Cache outcomes as OpenTelemetry counters on the service's meter (one meter per host, so tests can tell hosts apart).</summary>
 internal sealed class CacheMetrics
 {
-    public const string MeterName = "CustomerRecords";
-
     private readonly Counter<long> _hits;
     private readonly Counter<long> _misses;
     private readonly Counter<long> _sets;
@@ -14,7 +12,7 @@ internal sealed class CacheMetrics
 
     public CacheMetrics(IMeterFactory meters)
     {
-        var meter = meters.Create(MeterName);
+        var meter = meters.Create(Operations.Telemetry.MeterName);
         _hits = meter.CreateCounter<long>("customer_records.cache.hits", "{request}", "Reads answered from the cache");
         _misses = meter.CreateCounter<long>("customer_records.cache.misses", "{request}", "Reads that went to the database");
         _sets = meter.CreateCounter<long>("customer_records.cache.sets", "{entry}", "Entries written through after a committed write or a repair");

@@ -17,6 +17,9 @@ public sealed class CustomerApiFactory(IReadOnlyDictionary<string, string?> sett
         ["ConnectionStrings:Customers"] = $"Data Source={Path.Combine(directory, "customers.db")}",
     };
 
+    /// <summary>A factory over a fresh SQLite file in a temp folder that is removed when the test run ends.</summary>
+    public static CustomerApiFactory ForSqlite() => new(SqliteSettings(TempDirectory.ForRun()));
+
     public static Dictionary<string, string?> MySqlSettings(string connectionString) => new()
     {
         ["Database:Provider"] = "mysql",
@@ -34,7 +37,27 @@ public sealed class CustomerApiFactory(IReadOnlyDictionary<string, string?> sett
 /// <summary>A temp folder removed on dispose.</summary>
 public sealed class TempDirectory : IDisposable
 {
+    private static readonly Lazy<string> RunRoot = new(() =>
+    {
+        var root = Directory.CreateTempSubdirectory("customer-records-run-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Left for the OS temp cleaner.
+            }
+        };
+        return root;
+    });
+
     public string Path { get; } = Directory.CreateTempSubdirectory("customer-records-test-").FullName;
+
+    /// <summary>A new folder that lives until the test process exits (for tests that cannot dispose one).</summary>
+    public static string ForRun() => Directory.CreateDirectory(System.IO.Path.Combine(RunRoot.Value, Guid.NewGuid().ToString("N"))).FullName;
 
     public void Dispose()
     {

@@ -1,0 +1,131 @@
+using System.Net;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.TestHost;
+
+namespace CustomerRecords.Tests.Operations;
+
+public class MetricsEndpointTests
+{
+    [Fact]
+    public async Task MetricsExposeAspNetCoreRequestDurationAfterARequest()
+    {
+        await using var factory = CustomerRecords.Tests.Api.CustomerApiFactory.ForSqlite();
+        using var client = factory.CreateClient();
+
+        (await client.GetAsync(new Uri("/customers/1", UriKind.Relative))).EnsureSuccessStatusCode();
+
+        // The request's duration is recorded as the request ends, which can trail the client's response, and the
+        // exporter caches a scrape for 300 ms: poll briefly instead of asserting on the first scrape.
+        string body = "";
+        for (var attempt = 0; attempt < 20 && !body.Contains("http_server_request_duration_seconds_count", StringComparison.Ordinal); attempt++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(attempt == 0 ? 0 : 350));
+            using var response = await client.GetAsync(new Uri("/metrics", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
+            body = await response.Content.ReadAsStringAsync();
+        }
+
+        Assert.True(body.Contains("http_server_request_duration_seconds_count", StringComparison.Ordinal), body);
+        Assert.True(body.Contains("http_route=\"/customers/{id:int}\"", StringComparison.Ordinal), string.Join("\n", body.Split("\n").Where(l => l.StartsWith("http_server_request_duration_seconds_count", StringComparison.Ordinal))));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1", HttpStatusCode.OK)]
+    [InlineData("::1", HttpStatusCode.OK)]
+    [InlineData("::ffff:127.0.0.1", HttpStatusCode.OK)]
+    [InlineData("10.0.3.7", HttpStatusCode.NotFound)]
+    [InlineData("203.0.113.9", HttpStatusCode.NotFound)]
+    public async Task MetricsByDefaultAnswerOnlyLoopback(string remoteAddress, HttpStatusCode expected)
+    {
+        await using var factory = CustomerRecords.Tests.Api.CustomerApiFactory.ForSqlite();
+
+        var context = await Scrape(factory, remoteAddress);
+
+        Assert.Equal((int)expected, context.Response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("10.0.3.7", HttpStatusCode.OK)]
+    [InlineData("10.1.0.1", HttpStatusCode.NotFound)]
+    [InlineData("127.0.0.1", HttpStatusCode.OK)]
+    public async Task MetricsAnswerConfiguredNetworksAndLoopback(string remoteAddress, HttpStatusCode expected)
+    {
+        await using var factory = CustomerRecords.Tests.Api.CustomerApiFactory.ForSqlite()
+            .WithWebHostBuilder(b => b.UseSetting("Observability:MetricsAllowedNetworks:0", "10.0.0.0/16"));
+
+        var context = await Scrape(factory, remoteAddress);
+
+        Assert.Equal((int)expected, context.Response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("X-Forwarded-For")]
+    [InlineData("X-Original-For")]
+    [InlineData("Forwarded")]
+    public async Task MetricsRefuseRequestsRelayedByAProxyEvenFromLoopback(string header)
+    {
+        // Behind the ALB or nginx the TCP peer is the proxy, so its address says nothing about the caller.
+        await using var factory = CustomerRecords.Tests.Api.CustomerApiFactory.ForSqlite();
+
+        var context = await Scrape(factory, "127.0.0.1", header);
+
+        Assert.Equal(StatusCodes.Status404NotFound, context.Response.StatusCode);
+    }
+
+    [Fact]
+    public async Task MetricsCanBeSwitchedOff()
+    {
+        await using var factory = CustomerRecords.Tests.Api.CustomerApiFactory.ForSqlite()
+            .WithWebHostBuilder(b => b.UseSetting("Observability:PrometheusEnabled", "false"));
+        using var client = factory.CreateClient();
+
+        using var response = await client.GetAsync(new Uri("/metrics", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("Grpc")]
+    [InlineData("HttpProtobuf")]
+    public async Task ServesWithOtlpExportConfigured(string protocol)
+    {
+        // A closed loopback port: export fails in the background, serving must not.
+        await using var factory = CustomerRecords.Tests.Api.CustomerApiFactory.ForSqlite()
+            .WithWebHostBuilder(b => b
+                .UseSetting("Observability:OtlpEndpoint", "http://127.0.0.1:9")
+                .UseSetting("Observability:OtlpProtocol", protocol));
+        using var client = factory.CreateClient();
+
+        using var response = await client.GetAsync(new Uri("/health/live", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task StartupFailsWithAMessageNamingTheSettingForAMalformedNetwork()
+    {
+        await using var factory = CustomerRecords.Tests.Api.CustomerApiFactory.ForSqlite()
+            .WithWebHostBuilder(b => b.UseSetting("Observability:MetricsAllowedNetworks:0", "10.0.0.0/33"));
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+        Assert.Contains("Observability:MetricsAllowedNetworks", error.ToString(), StringComparison.Ordinal);
+    }
+
+    private static Task<HttpContext> Scrape(WebApplicationFactory<Program> factory, string remoteAddress, string? proxyHeader = null)
+    {
+        _ = factory.Server; // starts the host
+        return factory.Server.SendAsync(context =>
+        {
+            context.Request.Method = HttpMethods.Get;
+            context.Request.Path = "/metrics";
+            context.Connection.RemoteIpAddress = IPAddress.Parse(remoteAddress);
+            if (proxyHeader is not null)
+            {
+                context.Request.Headers[proxyHeader] = "198.51.100.4";
+            }
+        });
+    }
+}
