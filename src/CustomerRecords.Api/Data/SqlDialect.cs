@@ -18,6 +18,9 @@ internal abstract class SqlDialect
 
     public abstract string CreateMigrationsTable { get; }
 
+    /// <summary>A table hint (appended after <c>FROM customers</c>) naming the index whose order a page reads.</summary>
+    public virtual string OrderIndexHint(string index) => string.Empty;
+
     /// <summary>The error is a unique-key violation (duplicate email).</summary>
     public abstract bool IsUniqueViolation(DbException exception);
 
@@ -41,6 +44,8 @@ internal abstract class SqlDialect
 
         public override bool IsUniqueViolation(DbException exception) =>
             exception is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry };
+
+        public override string OrderIndexHint(string index) => $" FORCE INDEX ({index})";
     }
 
     private sealed class SqliteDialect : SqlDialect

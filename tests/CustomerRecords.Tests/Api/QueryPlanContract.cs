@@ -51,7 +51,7 @@ public abstract class QueryPlanContract : IAsyncLifetime
 
         foreach (var query in new[] { first, deep })
         {
-            await using var command = CustomerStore.BuildListCommand(connection, query);
+            await using var command = CustomerStore.BuildListCommand(connection, query, database.Dialect);
             var plan = await ExplainAsync(connection, command);
             Assert.NotEmpty(plan);
             Assert.DoesNotContain(plan, SortsRows);
