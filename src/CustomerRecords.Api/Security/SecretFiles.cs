@@ -15,8 +15,9 @@ namespace CustomerRecords.Api.Security;
 /// separates sections: a file <c>Auth__ApiKeys__0__Hash</c> sets <c>Auth:ApiKeys:0:Hash</c>,
 /// <c>ConnectionStrings__Default</c> sets <c>ConnectionStrings:Default</c>.</item>
 /// <item><b><c>*_FILE</c> variables</b>: an environment variable <c>NAME_FILE=/path</c> sets <c>NAME</c> (with <c>__</c> → <c>:</c>)
-/// to the file's content, e.g. <c>DB_PASSWORD_FILE=/run/secrets/db_password</c> or
-/// <c>Auth__ApiKeys__0__Hash_FILE=...</c>.</item>
+/// to the file's content, for configuration paths (<c>NAME</c> contains <c>__</c>, e.g. <c>Auth__ApiKeys__0__Hash_FILE</c>,
+/// <c>ConnectionStrings__Default_FILE</c>) and the tutorial's <c>DB_*</c> variables (e.g. <c>DB_PASSWORD_FILE=/run/secrets/db_password</c>).
+/// Other <c>*_FILE</c> variables of the environment (tools' own settings) are left alone.</item>
 /// </list>
 /// One trailing newline is removed from file contents. Values are never logged.
 /// </remarks>
@@ -74,7 +75,13 @@ internal sealed class FileReferenceConfigurationSource(IDictionary environment) 
                     continue;
                 }
 
-                var key = name[..^5].Replace("__", ConfigurationPath.KeyDelimiter, StringComparison.Ordinal);
+                var target = name[..^5];
+                if (!target.Contains("__", StringComparison.Ordinal) && !target.StartsWith("DB_", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var key = target.Replace("__", ConfigurationPath.KeyDelimiter, StringComparison.Ordinal);
                 string content;
                 try
                 {
