@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
@@ -87,6 +88,12 @@ internal sealed partial class SecurityTestHost : IAsyncDisposable
         var builder = CreateBuilder(config, logs, environment, kestrel);
         configureBuilder?.Invoke(builder);
         var app = builder.Build();
+        // Like the core's error handling: unhandled exceptions become a 500 problem (the developer page in Development).
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler();
+        }
+
         app.UseSecurity();
         configureApp?.Invoke(app);
         MapEndpoints(app);
