@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.HttpsPolicy;
@@ -157,7 +159,8 @@ public static partial class SecurityExtensions
     }
 
     private static bool ServesHttps(WebApplication app) =>
-        ExposureGuard.ConfiguredAddresses(app.Configuration).Concat(app.Urls)
+        ExposureGuard.ConfiguredAddresses(app.Configuration)
+            .Concat(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [])
             .Any(a => a.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
 
     private static void AddValidatedOptions<TOptions, TValidator>(IServiceCollection services, string section)
