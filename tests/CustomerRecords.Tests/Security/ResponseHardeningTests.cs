@@ -123,6 +123,21 @@ public sealed class ResponseHardeningTests
     }
 
     [Fact]
+    public async Task HttpIsRedirectedToHttpsWhenTheServiceServesTls()
+    {
+        var config = new Dictionary<string, string?>(SecurityTestHost.SecuredConfig(ApiKeyHash.GenerateKey(), ApiKeyHash.GenerateKey()))
+        {
+            ["urls"] = "https://localhost:5001",
+            ["https_port"] = "5001",
+        };
+        await using var host = await SecurityTestHost.StartAsync(config);
+        using var response = await host.Client.GetAsync(new Uri("/health/live", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, response.StatusCode);
+        Assert.Equal("https://localhost:5001/health/live", response.Headers.Location?.ToString());
+    }
+
+    [Fact]
     public async Task RequestsRunningTooLongAreCancelledWith504()
     {
         var config = new Dictionary<string, string?>(SecurityTestHost.SecuredConfig(ApiKeyHash.GenerateKey(), ApiKeyHash.GenerateKey()))
