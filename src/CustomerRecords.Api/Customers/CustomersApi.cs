@@ -1,6 +1,7 @@
 using CustomerRecords.Api.Errors;
 using CustomerRecords.Api.Caching;
 using CustomerRecords.Api.Http;
+using CustomerRecords.Api.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -19,13 +20,16 @@ internal static class CustomersApi
         var group = app.MapGroup("/customers").WithTags("Customers");
 
         group.MapGet("/", ListCustomers).WithName(nameof(ListCustomers))
+            .RequireAuthorization(Scopes.Read)
             .WithSummary("List customers, a page at a time")
             .ProducesValidationProblem();
         group.MapGet("/{id:int}", GetCustomer).WithName(nameof(GetCustomer))
+            .RequireAuthorization(Scopes.Read)
             .WithSummary("Read one customer")
             .Produces(StatusCodes.Status304NotModified)
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/", CreateCustomer).WithName(nameof(CreateCustomer))
+            .RequireAuthorization(Scopes.Write)
             .WithSummary("Create a customer")
             .DocumentsBody<CustomerWrite>(RequestBody.Json)
             .ProducesValidationProblem()
@@ -33,6 +37,7 @@ internal static class CustomersApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         group.MapPut("/{id:int}", ReplaceCustomer).WithName(nameof(ReplaceCustomer))
+            .RequireAuthorization(Scopes.Write)
             .WithSummary("Replace a customer (honours If-Match)")
             .DocumentsBody<CustomerWrite>(RequestBody.Json)
             .ProducesValidationProblem()
@@ -42,6 +47,7 @@ internal static class CustomersApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         group.MapPatch("/{id:int}", PatchCustomer).WithName(nameof(PatchCustomer))
+            .RequireAuthorization(Scopes.Write)
             .WithSummary("Change some fields of a customer (JSON merge patch, honours If-Match)")
             .DocumentsBody<CustomerPatch>(RequestBody.MergePatchJson, RequestBody.Json)
             .ProducesValidationProblem()
@@ -51,6 +57,7 @@ internal static class CustomersApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         group.MapDelete("/{id:int}", DeleteCustomer).WithName(nameof(DeleteCustomer))
+            .RequireAuthorization(Scopes.Write)
             .WithSummary("Delete a customer (honours If-Match)")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using CustomerRecords.Api.Caching;
 using CustomerRecords.Api.Http;
+using CustomerRecords.Api.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CustomerRecords.Api.Customers;
@@ -34,6 +35,7 @@ internal static class TutorialApi
             .WithMetadata(new TutorialRouteMarker());
 
         group.MapPost("/create", CreateLegacy).WithName(nameof(CreateLegacy))
+            .RequireAuthorization(Scopes.Write)
             .WithSummary("Create a customer (original app route)")
             .DocumentsBody<CustomerWrite>(RequestBody.Json)
             .Produces<TutorialCreated>(StatusCodes.Status201Created)
@@ -42,10 +44,12 @@ internal static class TutorialApi
             .Produces<TutorialError>(StatusCodes.Status413PayloadTooLarge)
             .Produces<TutorialError>(StatusCodes.Status415UnsupportedMediaType);
         group.MapGet("/read/{id:int}", ReadLegacy).WithName(nameof(ReadLegacy))
+            .RequireAuthorization(Scopes.Read)
             .WithSummary("Read a customer as an array (original app route)")
             .Produces<TutorialCustomer>()
             .Produces<TutorialError>(StatusCodes.Status404NotFound);
         group.MapPut("/update/{id:int}", UpdateLegacy).WithName(nameof(UpdateLegacy))
+            .RequireAuthorization(Scopes.Write)
             .WithSummary("Change a customer's email (original app route)")
             .DocumentsBody<TutorialEmail>(RequestBody.Json)
             .Produces<TutorialMessage>()
@@ -55,6 +59,7 @@ internal static class TutorialApi
             .Produces<TutorialError>(StatusCodes.Status413PayloadTooLarge)
             .Produces<TutorialError>(StatusCodes.Status415UnsupportedMediaType);
         group.MapDelete("/delete/{id:int}", DeleteLegacy).WithName(nameof(DeleteLegacy))
+            .RequireAuthorization(Scopes.Write)
             .WithSummary("Delete a customer (original app route)")
             .Produces<TutorialMessage>()
             .Produces<TutorialError>(StatusCodes.Status404NotFound);

@@ -32,8 +32,8 @@ internal static partial class DatabaseExtensions
                 return CreateSqlite(settings.Writer);
             }
 
-            var writer = CreateMySql(settings.Writer, loggerFactory);
-            var reader = settings.Reader is null ? writer : CreateMySql(settings.Reader, loggerFactory);
+            var writer = CreateMySql(settings.Writer, sp, loggerFactory);
+            var reader = settings.Reader is null ? writer : CreateMySql(settings.Reader, sp, loggerFactory);
             return new CustomerDatabase(writer, reader, SqlDialect.MySql);
         });
         builder.Services.AddSingleton<ResilientDb>();
@@ -53,8 +53,12 @@ internal static partial class DatabaseExtensions
         }
     }
 
-    private static MySqlDataSource CreateMySql(string connectionString, ILoggerFactory loggerFactory) =>
-        new MySqlDataSourceBuilder(connectionString).UseLoggerFactory(loggerFactory).Build();
+    /// <summary>A pooled data source; TLS settings and RDS IAM authentication (if configured) applied.</summary>
+    private static MySqlDataSource CreateMySql(string connectionString, IServiceProvider services, ILoggerFactory loggerFactory)
+    {
+        var builder = new MySqlDataSourceBuilder(connectionString).UseLoggerFactory(loggerFactory);
+        return Security.DatabaseSecurity.ConfigureMySql(builder, services).Build();
+    }
 
     private static CustomerDatabase CreateSqlite(string connectionString)
     {

@@ -18,8 +18,9 @@ internal static class ApiDocs
     /// <summary>The OpenAPI document at <c>/openapi/v1.json</c> and an interactive page at <c>/docs</c>.</summary>
     public static WebApplication MapApiDocs(this WebApplication app)
     {
-        app.MapOpenApi();
-        app.MapScalarApiReference("/docs", options => options.WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        // The API's description is public; the API itself is not.
+        app.MapOpenApi().AllowAnonymous();
+        app.MapScalarApiReference("/docs", options => options.WithOpenApiRoutePattern("/openapi/{documentName}.json")).AllowAnonymous();
         return app;
     }
 }

@@ -21,7 +21,8 @@ internal static class HealthEndpoints
     /// </summary>
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/health").WithTags("Health");
+        // Open to the load balancer: no credentials, never rate limited.
+        var group = app.MapGroup("/health").WithTags("Health").AllowAnonymous().DisableRateLimiting();
         group.MapGet("/live", Live).WithName("Live").WithSummary("The process is up");
         group.MapGet("/ready", ReadyAsync).WithName("Ready").WithSummary("The service can serve requests")
             .Produces<HealthStatus>()
