@@ -28,6 +28,28 @@ internal sealed class CustomerService(CustomerStore store, CustomerCache cache)
         return outcome;
     }
 
+    /// <summary>
+    /// A create, under an <c>Idempotency-Key</c> when <paramref name="idempotencyKey"/> is set: then
+    /// at most one row per key, and a repeat gets the first answer.
+    /// </summary>
+    public async Task<CreateOnceOutcome> CreateAsync(CustomerChange change, string? idempotencyKey, string route, CancellationToken ct)
+    {
+        if (idempotencyKey is null)
+        {
+            return new CreateOnceOutcome(CreateOnceState.Applied, await CreateAsync(change, ct));
+        }
+
+        var result = await store.CreateOnceAsync(idempotencyKey, Http.IdempotencyKeys.RequestHash(route, change), change, ct);
+
+        // Only the request that inserted writes through; a replay's snapshot may be older than the row.
+        if (result is { State: CreateOnceState.Applied, Outcome.Status: WriteStatus.Done })
+        {
+            await cache.SetAsync(result.Outcome.Customer!);
+        }
+
+        return result;
+    }
+
     public async Task<WriteOutcome> UpdateAsync(int id, CustomerChange change, int? expectedVersion, CancellationToken ct)
     {
         var outcome = await store.UpdateAsync(id, change, expectedVersion, ct);

@@ -10,6 +10,8 @@ namespace CustomerRecords.Api.Customers;
 /// <summary>The resource API: <c>/customers</c>, problem details on every error.</summary>
 internal static class CustomersApi
 {
+    private const string Route = "POST /customers";
+
     private static readonly string[] JsonBody = [RequestBody.Json];
 
     // Merge patch is the documented type; plain JSON is accepted too because many clients send nothing else.
@@ -35,7 +37,8 @@ internal static class CustomersApi
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapPut("/{id:int}", ReplaceCustomer).WithName(nameof(ReplaceCustomer))
             .RequireAuthorization(Scopes.Write)
             .WithSummary("Replace a customer (honours If-Match)")
@@ -106,13 +109,30 @@ internal static class CustomersApi
             return failure;
         }
 
-        var outcome = await customers.CreateAsync(change, ct);
-        if (outcome.Status == WriteStatus.DuplicateEmail)
+        if (!IdempotencyKeys.TryRead(http, Route, out var key, out var keyError))
+        {
+            return Problems.Problem(StatusCodes.Status400BadRequest, "bad-request", "The request is not valid", keyError);
+        }
+
+        var result = await customers.CreateAsync(change, key, Route, ct);
+        switch (result.State)
+        {
+            case CreateOnceState.KeyReused:
+                return Problems.IdempotencyKeyReused();
+            case CreateOnceState.InFlight:
+                http.Response.Headers.RetryAfter = "1";
+                return Problems.IdempotencyKeyInFlight();
+            case CreateOnceState.Replayed:
+                http.Response.Headers[IdempotencyKeys.ReplayedHeader] = "true";
+                break;
+        }
+
+        if (result.Outcome.Status == WriteStatus.DuplicateEmail)
         {
             return Problems.DuplicateEmail();
         }
 
-        var created = outcome.Customer!;
+        var created = result.Outcome.Customer!;
         http.Response.Headers.ETag = ETags.For(created.Version);
         return TypedResults.Created($"/customers/{created.Id}", created);
     }

@@ -26,6 +26,8 @@ internal sealed class TutorialRouteMarker;
 /// </summary>
 internal static class TutorialApi
 {
+    private const string CreateRoute = "POST /create";
+
     private static readonly string[] JsonBody = [RequestBody.Json];
 
     public static RouteGroupBuilder MapTutorialApi(this IEndpointRouteBuilder app)
@@ -42,7 +44,8 @@ internal static class TutorialApi
             .Produces<TutorialError>(StatusCodes.Status400BadRequest)
             .Produces<TutorialError>(StatusCodes.Status409Conflict)
             .Produces<TutorialError>(StatusCodes.Status413PayloadTooLarge)
-            .Produces<TutorialError>(StatusCodes.Status415UnsupportedMediaType);
+            .Produces<TutorialError>(StatusCodes.Status415UnsupportedMediaType)
+            .Produces<TutorialError>(StatusCodes.Status422UnprocessableEntity);
         group.MapGet("/read/{id:int}", ReadLegacy).WithName(nameof(ReadLegacy))
             .RequireAuthorization(Scopes.Read)
             .WithSummary("Read a customer as an array (original app route)")
@@ -67,9 +70,9 @@ internal static class TutorialApi
     }
 
     public static async Task<Results<JsonHttpResult<TutorialCreated>, JsonHttpResult<TutorialError>>> CreateLegacy(
-        HttpRequest request, CustomerService customers, CancellationToken ct)
+        HttpContext http, CustomerService customers, CancellationToken ct)
     {
-        var (fields, failure) = await ReadAsync(request, ct);
+        var (fields, failure) = await ReadAsync(http.Request, ct);
         if (failure is not null)
         {
             return failure;
@@ -81,10 +84,27 @@ internal static class TutorialApi
             return Error(StatusCodes.Status400BadRequest, errors);
         }
 
-        var outcome = await customers.CreateAsync(change, ct);
-        return outcome.Status == WriteStatus.DuplicateEmail
+        if (!IdempotencyKeys.TryRead(http, CreateRoute, out var key, out var keyError))
+        {
+            return Error(StatusCodes.Status400BadRequest, keyError!);
+        }
+
+        var result = await customers.CreateAsync(change, key, CreateRoute, ct);
+        switch (result.State)
+        {
+            case CreateOnceState.KeyReused:
+                return Error(StatusCodes.Status422UnprocessableEntity, "This Idempotency-Key was already used with a different body.");
+            case CreateOnceState.InFlight:
+                http.Response.Headers.RetryAfter = "1";
+                return Error(StatusCodes.Status409Conflict, "A request with this Idempotency-Key is still being processed.");
+            case CreateOnceState.Replayed:
+                http.Response.Headers[IdempotencyKeys.ReplayedHeader] = "true";
+                break;
+        }
+
+        return result.Outcome.Status == WriteStatus.DuplicateEmail
             ? DuplicateEmail()
-            : TypedResults.Json(new TutorialCreated("Customer created", outcome.Customer!.Id), CustomerJsonContext.Default.TutorialCreated, statusCode: StatusCodes.Status201Created);
+            : TypedResults.Json(new TutorialCreated("Customer created", result.Outcome.Customer!.Id), CustomerJsonContext.Default.TutorialCreated, statusCode: StatusCodes.Status201Created);
     }
 
     public static async Task<Results<JsonHttpResult<TutorialCustomer>, JsonHttpResult<TutorialError>>> ReadLegacy(

@@ -40,6 +40,7 @@ internal static partial class DatabaseExtensions
         builder.Services.AddSingleton<Migrator>();
         builder.Services.AddSingleton<Customers.CustomerStore>();
         builder.Services.AddSingleton<Customers.CustomerService>();
+        builder.Services.AddHostedService<IdempotencyPurgeService>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"], timeout: TimeSpan.FromSeconds(3));
         return builder;
     }

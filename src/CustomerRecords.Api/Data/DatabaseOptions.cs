@@ -33,6 +33,10 @@ public sealed class DatabaseOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan ReadYourWritesWindow { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long an <c>Idempotency-Key</c>'s answer is kept and replayed.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    public TimeSpan IdempotencyKeyLifetime { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>After the replica fails, reads go to the writer for this long before the replica is tried again.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan ReplicaRetryAfter { get; set; } = TimeSpan.FromSeconds(10);

@@ -52,6 +52,7 @@ internal abstract class SqlDialect
     {
         private const int SqliteConstraint = 19;
         private const int SqliteConstraintUnique = 2067;
+        private const int SqliteConstraintPrimaryKey = 1555;
 
         public override string Name => "sqlite";
 
@@ -70,6 +71,6 @@ internal abstract class SqlDialect
             """;
 
         public override bool IsUniqueViolation(DbException exception) =>
-            exception is SqliteException { SqliteErrorCode: SqliteConstraint, SqliteExtendedErrorCode: SqliteConstraintUnique };
+            exception is SqliteException { SqliteErrorCode: SqliteConstraint, SqliteExtendedErrorCode: SqliteConstraintUnique or SqliteConstraintPrimaryKey };
     }
 }

@@ -16,6 +16,12 @@ internal static class Problems
     public static ProblemHttpResult DuplicateEmail() =>
         Problem(StatusCodes.Status409Conflict, "duplicate-email", "Email already in use", "Another customer already has this email address (compared without regard to letter case).");
 
+    public static ProblemHttpResult IdempotencyKeyReused() =>
+        Problem(StatusCodes.Status422UnprocessableEntity, "idempotency-key-reused", "Idempotency key reused", "This Idempotency-Key was already used with a different body; use a new key for a different request.");
+
+    public static ProblemHttpResult IdempotencyKeyInFlight() =>
+        Problem(StatusCodes.Status409Conflict, "idempotency-key-in-flight", "Request still in progress", "A request with this Idempotency-Key is still being processed; retry shortly for its answer.");
+
     public static ProblemHttpResult PreconditionFailed() =>
         Problem(StatusCodes.Status412PreconditionFailed, "precondition-failed", "The customer has changed", "The If-Match ETag does not match the current version; read the customer again and retry.");
 

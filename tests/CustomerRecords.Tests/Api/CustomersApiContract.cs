@@ -528,6 +528,110 @@ public abstract class CustomersApiContract : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
     }
 
+    private async Task<HttpResponseMessage> PostWithKeyAsync(string path, string key, object body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = Json.Body(body) };
+        request.Headers.Add("Idempotency-Key", key);
+        return await Client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task SameIdempotencyKeyAndBodyReplayTheFirstAnswerWithoutASecondRow()
+    {
+        var key = Guid.NewGuid().ToString();
+        var body = new { name = "Once Only", email = Json.UniqueEmail("once") };
+
+        var first = await PostWithKeyAsync("/customers", key, body);
+        var second = await PostWithKeyAsync("/customers", key, body);
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, second.StatusCode);
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await second.Content.ReadAsStringAsync());
+        Assert.Equal(first.Headers.Location, second.Headers.Location);
+        Assert.False(first.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal("true", second.Headers.GetValues("Idempotent-Replayed").Single());
+        var page = await (await Client.GetAsync($"/customers?email={Uri.EscapeDataString(body.email)}")).ReadObjectAsync();
+        Assert.Single(page["items"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task SameIdempotencyKeyWithADifferentBodyReturns422()
+    {
+        var key = Guid.NewGuid().ToString();
+        Assert.Equal(HttpStatusCode.Created, (await PostWithKeyAsync("/customers", key, new { name = "A", email = Json.UniqueEmail() })).StatusCode);
+        await AssertProblemAsync(
+            await PostWithKeyAsync("/customers", key, new { name = "B", email = Json.UniqueEmail() }),
+            HttpStatusCode.UnprocessableEntity,
+            "idempotency-key-reused");
+    }
+
+    [Fact]
+    public async Task ADuplicateEmailAnswerIsReplayedToo()
+    {
+        var key = Guid.NewGuid().ToString();
+        var body = new { name = "Dup", email = "john.doe@example.com" };
+        await AssertProblemAsync(await PostWithKeyAsync("/customers", key, body), HttpStatusCode.Conflict, "duplicate-email");
+        var again = await PostWithKeyAsync("/customers", key, body);
+        await AssertProblemAsync(again, HttpStatusCode.Conflict, "duplicate-email");
+        Assert.True(again.Headers.Contains("Idempotent-Replayed"));
+    }
+
+    [Fact]
+    public async Task ConcurrentRequestsWithOneKeyCreateOneRow()
+    {
+        var key = Guid.NewGuid().ToString();
+        var body = new { name = "Concurrent", email = Json.UniqueEmail("concurrent") };
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => PostWithKeyAsync("/customers", key, body)));
+
+        // Each is the answer (201, first or replayed) or "still in progress" (409); never a second customer.
+        Assert.All(responses, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.Created, HttpStatusCode.Conflict }));
+        Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.Created && !r.Headers.Contains("Idempotent-Replayed")));
+        var page = await (await Client.GetAsync($"/customers?email={Uri.EscapeDataString(body.email)}")).ReadObjectAsync();
+        Assert.Single(page["items"]!.AsArray());
+        var ids = new HashSet<string?>();
+        foreach (var created in responses.Where(r => r.StatusCode == HttpStatusCode.Created))
+        {
+            ids.Add((string?)(await created.ReadObjectAsync())["email"]);
+        }
+
+        Assert.Single(ids);
+    }
+
+    [Fact]
+    public async Task TutorialCreateHonoursIdempotencyKeysAndRepliesInItsOwnShape()
+    {
+        var key = Guid.NewGuid().ToString();
+        var body = new { name = "Legacy Once", email = Json.UniqueEmail("legacy") };
+        var first = await (await PostWithKeyAsync("/create", key, body)).ReadObjectAsync();
+        var second = await PostWithKeyAsync("/create", key, body);
+        Assert.Equal(HttpStatusCode.Created, second.StatusCode);
+        Assert.Equal((int)first["id"]!, (int)(await second.ReadObjectAsync())["id"]!);
+
+        // The same key on the other create route is a different key.
+        Assert.Equal(HttpStatusCode.Conflict, (await PostWithKeyAsync("/customers", key, body)).StatusCode);
+        var reused = await PostWithKeyAsync("/create", key, new { name = "Other", email = Json.UniqueEmail() });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, reused.StatusCode);
+        Assert.NotNull((await reused.ReadObjectAsync())["error"]);
+    }
+
+    [Theory]
+    [InlineData("has space")]
+    [InlineData("ключ")]
+    public async Task MalformedIdempotencyKeyReturns400(string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/customers") { Content = Json.Body(new { name = "A", email = Json.UniqueEmail() }) };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", key);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Client.SendAsync(request)).StatusCode);
+    }
+
+    [Fact]
+    public async Task OverlongIdempotencyKeyReturns400()
+    {
+        var response = await PostWithKeyAsync("/customers", new string('k', 256), new { name = "A", email = Json.UniqueEmail() });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
     [Fact]
     public async Task HealthEndpointsReportLiveAndReady()
     {
