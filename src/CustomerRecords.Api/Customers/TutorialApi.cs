@@ -104,7 +104,7 @@ internal static class TutorialApi
 
         return result.Outcome.Status == WriteStatus.DuplicateEmail
             ? DuplicateEmail()
-            : TypedResults.Json(new TutorialCreated("Customer created", result.Outcome.Customer!.Id), CustomerJsonContext.Default.TutorialCreated, statusCode: StatusCodes.Status201Created);
+            : TypedResults.Json(new TutorialCreated("Customer created", result.Outcome.Customer!.Id), statusCode: StatusCodes.Status201Created);
     }
 
     public static async Task<Results<JsonHttpResult<TutorialCustomer>, JsonHttpResult<TutorialError>>> ReadLegacy(
@@ -114,7 +114,7 @@ internal static class TutorialApi
         http.MarkCache(hit);
         return customer is null
             ? NotFound()
-            : TypedResults.Json(new TutorialCustomer(customer), CustomerJsonContext.Default.TutorialCustomer);
+            : TypedResults.Json(new TutorialCustomer(customer));
     }
 
     public static async Task<Results<JsonHttpResult<TutorialMessage>, JsonHttpResult<TutorialError>>> UpdateLegacy(
@@ -132,7 +132,7 @@ internal static class TutorialApi
             : (null, "The email is required.");
         if (error is not null)
         {
-            return TypedResults.Json(new TutorialError(error), CustomerJsonContext.Default.TutorialError, statusCode: StatusCodes.Status400BadRequest);
+            return TypedResults.Json(new TutorialError(error), statusCode: StatusCodes.Status400BadRequest);
         }
 
         var outcome = await customers.UpdateAsync(id, new CustomerChange(null, email, SetPhone: false, null), null, ct);
@@ -150,7 +150,7 @@ internal static class TutorialApi
 
     /// <summary>An <c>{"error": ...}</c> body, the original app's error shape.</summary>
     public static JsonHttpResult<TutorialError> Error(int status, string message) =>
-        TypedResults.Json(new TutorialError(message), CustomerJsonContext.Default.TutorialError, statusCode: status);
+        TypedResults.Json(new TutorialError(message), statusCode: status);
 
     private static async Task<(CustomerBody? Fields, JsonHttpResult<TutorialError>? Failure)> ReadAsync(HttpRequest request, CancellationToken ct)
     {
@@ -175,7 +175,7 @@ internal static class TutorialApi
         Error(StatusCodes.Status409Conflict, "A customer with this email already exists.");
 
     private static JsonHttpResult<TutorialMessage> Message(string text) =>
-        TypedResults.Json(new TutorialMessage(text), CustomerJsonContext.Default.TutorialMessage);
+        TypedResults.Json(new TutorialMessage(text));
 }
 
 /// <summary>Body of <c>PUT /update/{id}</c>.</summary>

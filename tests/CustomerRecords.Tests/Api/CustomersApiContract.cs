@@ -484,6 +484,15 @@ public abstract class CustomersApiContract : IAsyncLifetime
         Assert.Equal("{\"error\":\"Not found\"}", await gone.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task JsonIsWrittenWithoutNeedlessEscapes()
+    {
+        var row = await (await Client.GetAsync("/read/1")).Content.ReadAsStringAsync();
+        Assert.Contains("\"+1-555-0123\"", row, StringComparison.Ordinal);
+        var created = await Client.PostAsync("/customers", Json.Body(new { name = "Zoë", email = Json.UniqueEmail() }));
+        Assert.Contains("\"Zoë\"", await created.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("PUT", "/update/987654", "{\"email\":\"x@example.com\"}")]
     [InlineData("DELETE", "/delete/987654", null)]
