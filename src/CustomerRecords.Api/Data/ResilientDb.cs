@@ -1,6 +1,5 @@
 using System.Data.Common;
 using Microsoft.Extensions.Options;
-using MySqlConnector;
 using Polly;
 using Polly.Retry;
 
@@ -10,7 +9,7 @@ namespace CustomerRecords.Api.Data;
 /// Runs database operations with a fresh pooled connection per attempt, retrying with backoff and
 /// jitter inside one total deadline, but only where a retry cannot apply a write twice
 /// (<see cref="DbFailures.MayRetry"/>). Reads prefer the replica and fall back to the writer while the
-/// replica fails. A read-only error (a demoted writer) clears the pool first, so the retry opens a
+/// replica fails. A read-only error (a demoted writer) replaces the writer pool first, so the retry opens a
 /// connection to whichever server is the writer now.
 /// </summary>
 internal sealed partial class ResilientDb
@@ -109,10 +108,13 @@ internal sealed partial class ResilientDb
             }
             catch (Exception e) when (DbFailures.Classify(e) is var failure && failure != DbFailure.Permanent)
             {
-                if (failure == DbFailure.ReadOnly && connection is MySqlConnection mysql)
+                if (failure == DbFailure.ReadOnly && !onReplica)
                 {
-                    LogReadOnly(_logger);
-                    await MySqlConnection.ClearPoolAsync(mysql, CancellationToken.None);
+                    // The pool's other connections lead to the demoted server too: start a new pool.
+                    if (_database.ReplaceWriter(source))
+                    {
+                        LogReadOnly(_logger);
+                    }
                 }
                 else if (onReplica && failure == DbFailure.OutcomeUnknown)
                 {
@@ -136,7 +138,7 @@ internal sealed partial class ResilientDb
     [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "Database operation failed ({Failure}); retry {Attempt} in {DelayMs} ms")]
     private static partial void LogRetry(ILogger logger, int attempt, string failure, double delayMs);
 
-    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "The writer answered read-only (failover in progress?); cleared the connection pool")]
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "The writer answered read-only (failover in progress?); replaced the connection pool")]
     private static partial void LogReadOnly(ILogger logger);
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "The read replica failed; reading from the writer for {Seconds} s")]
