@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Net.Sockets;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
@@ -89,15 +90,21 @@ internal sealed partial class ResilientDb
         {
             connection = await source.OpenConnectionAsync(ct);
         }
-        catch (Exception e) when (e is DbException or IOException or TimeoutException)
+        catch (Exception e) when (e is DbException or IOException or TimeoutException or SocketException)
         {
-            e.Data[DbFailures.NotSentMarker] = true;
+            var failure = AsIOException(e);
+            failure.Data[DbFailures.NotSentMarker] = true;
             if (onReplica)
             {
                 MarkReplicaDown();
             }
 
-            throw;
+            if (ReferenceEquals(failure, e))
+            {
+                throw;
+            }
+
+            throw failure;
         }
 
         await using (connection)
@@ -121,10 +128,23 @@ internal sealed partial class ResilientDb
                     MarkReplicaDown();
                 }
 
+                if (e is SocketException)
+                {
+                    throw AsIOException(e);
+                }
+
                 throw;
             }
         }
     }
+
+    /// <summary>
+    /// MySqlConnector lets a raw <see cref="SocketException"/> through now and then (a connection reset
+    /// by a crashed server); it means what an <see cref="IOException"/> means, and must reach the error
+    /// handler as a database failure (503), not as an unknown exception (500).
+    /// </summary>
+    private static Exception AsIOException(Exception e) =>
+        e is SocketException ? new IOException("The connection to the database failed.", e) : e;
 
     private bool ReplicaUsable() =>
         !ReferenceEquals(_database.Reader, _database.Writer) && _clock.GetTimestamp() >= Interlocked.Read(ref _replicaDownUntil);
