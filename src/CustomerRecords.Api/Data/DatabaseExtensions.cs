@@ -34,7 +34,7 @@ internal static partial class DatabaseExtensions
 
             var writer = CreateMySql(settings.Writer, sp, loggerFactory);
             var reader = settings.Reader is null ? writer : CreateMySql(settings.Reader, sp, loggerFactory);
-            return new CustomerDatabase(writer, reader, SqlDialect.MySql);
+            return new CustomerDatabase(writer, reader, SqlDialect.MySql, () => CreateMySql(settings.Writer, sp, loggerFactory));
         });
         builder.Services.AddSingleton<ResilientDb>();
         builder.Services.AddSingleton<Migrator>();

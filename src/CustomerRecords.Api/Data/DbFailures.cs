@@ -40,7 +40,7 @@ internal static class DbFailures
         {
             MySqlException mysql => Classify(mysql),
             SqliteException { SqliteErrorCode: 5 or 6 } => DbFailure.RolledBack, // SQLITE_BUSY / SQLITE_LOCKED
-            TimeoutException or System.IO.IOException => DbFailure.OutcomeUnknown,
+            TimeoutException or System.IO.IOException or System.Net.Sockets.SocketException => DbFailure.OutcomeUnknown,
             OperationCanceledException => DbFailure.OutcomeUnknown,
             DbException { InnerException: System.IO.IOException or System.Net.Sockets.SocketException } => DbFailure.OutcomeUnknown,
             _ => DbFailure.Permanent,

@@ -1,6 +1,6 @@
 using System.Data.Common;
+using System.Net.Sockets;
 using Microsoft.Extensions.Options;
-using MySqlConnector;
 using Polly;
 using Polly.Retry;
 
@@ -10,7 +10,7 @@ namespace CustomerRecords.Api.Data;
 /// Runs database operations with a fresh pooled connection per attempt, retrying with backoff and
 /// jitter inside one total deadline, but only where a retry cannot apply a write twice
 /// (<see cref="DbFailures.MayRetry"/>). Reads prefer the replica and fall back to the writer while the
-/// replica fails. A read-only error (a demoted writer) clears the pool first, so the retry opens a
+/// replica fails. A read-only error (a demoted writer) replaces the writer pool first, so the retry opens a
 /// connection to whichever server is the writer now.
 /// </summary>
 internal sealed partial class ResilientDb
@@ -90,15 +90,21 @@ internal sealed partial class ResilientDb
         {
             connection = await source.OpenConnectionAsync(ct);
         }
-        catch (Exception e) when (e is DbException or IOException or TimeoutException)
+        catch (Exception e) when (e is DbException or IOException or TimeoutException or SocketException)
         {
-            e.Data[DbFailures.NotSentMarker] = true;
+            var failure = AsIOException(e);
+            failure.Data[DbFailures.NotSentMarker] = true;
             if (onReplica)
             {
                 MarkReplicaDown();
             }
 
-            throw;
+            if (ReferenceEquals(failure, e))
+            {
+                throw;
+            }
+
+            throw failure;
         }
 
         await using (connection)
@@ -109,20 +115,36 @@ internal sealed partial class ResilientDb
             }
             catch (Exception e) when (DbFailures.Classify(e) is var failure && failure != DbFailure.Permanent)
             {
-                if (failure == DbFailure.ReadOnly && connection is MySqlConnection mysql)
+                if (failure == DbFailure.ReadOnly && !onReplica)
                 {
-                    LogReadOnly(_logger);
-                    await MySqlConnection.ClearPoolAsync(mysql, CancellationToken.None);
+                    // The pool's other connections lead to the demoted server too: start a new pool.
+                    if (_database.ReplaceWriter(source))
+                    {
+                        LogReadOnly(_logger);
+                    }
                 }
                 else if (onReplica && failure == DbFailure.OutcomeUnknown)
                 {
                     MarkReplicaDown();
                 }
 
+                if (e is SocketException)
+                {
+                    throw AsIOException(e);
+                }
+
                 throw;
             }
         }
     }
+
+    /// <summary>
+    /// MySqlConnector lets a raw <see cref="SocketException"/> through now and then (a connection reset
+    /// by a crashed server); it means what an <see cref="IOException"/> means, and must reach the error
+    /// handler as a database failure (503), not as an unknown exception (500).
+    /// </summary>
+    private static Exception AsIOException(Exception e) =>
+        e is SocketException ? new IOException("The connection to the database failed.", e) : e;
 
     private bool ReplicaUsable() =>
         !ReferenceEquals(_database.Reader, _database.Writer) && _clock.GetTimestamp() >= Interlocked.Read(ref _replicaDownUntil);
@@ -136,7 +158,7 @@ internal sealed partial class ResilientDb
     [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "Database operation failed ({Failure}); retry {Attempt} in {DelayMs} ms")]
     private static partial void LogRetry(ILogger logger, int attempt, string failure, double delayMs);
 
-    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "The writer answered read-only (failover in progress?); cleared the connection pool")]
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "The writer answered read-only (failover in progress?); replaced the connection pool")]
     private static partial void LogReadOnly(ILogger logger);
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "The read replica failed; reading from the writer for {Seconds} s")]
