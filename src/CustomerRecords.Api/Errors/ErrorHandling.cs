@@ -26,7 +26,10 @@ internal sealed partial class ErrorHandler(IProblemDetailsService problemDetails
         var (status, slug, title) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "body-too-large" : "bad-request", "The request could not be read"),
-            DbException or TimeoutException or OperationCanceledException or Polly.Timeout.TimeoutRejectedException or IOException
+            // Any database failure, passing (Data/DbFailures) or not (an expired IAM token is "access
+            // denied"): the request was fine, the service can't serve it now; the client may retry.
+            DbException or TimeoutException or OperationCanceledException or Polly.Timeout.TimeoutRejectedException
+                or IOException or System.Net.Sockets.SocketException
                 => (StatusCodes.Status503ServiceUnavailable, "unavailable", "The service is temporarily unavailable"),
             _ => (StatusCodes.Status500InternalServerError, "internal", "An unexpected error occurred"),
         };
