@@ -25,8 +25,13 @@ internal readonly record struct CreateOnceOutcome(CreateOnceState State, WriteOu
 
 internal sealed partial class CustomerStore
 {
-    /// <summary>How long a claimed key stays "in flight" before a retry may take it over (the claimant died).</summary>
-    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a claimed key stays "in flight" before a retry may take it over (the claimant died).
+    /// Only liveness hangs on it: a slow claimant that loses its key finds the owner changed at its
+    /// locked first step and answers 409, so a takeover can never make a second row. One operation
+    /// deadline plus a margin covers any claimant that is still working.
+    /// </summary>
+    private TimeSpan Lease => options.Value.OperationTimeout + TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Creates a customer at most once per key. Step 1 claims the key in its own short commit (so a
