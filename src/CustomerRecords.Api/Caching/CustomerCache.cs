@@ -52,7 +52,10 @@ internal sealed class CustomerCache
                 var row = await load(id, token);
                 if (row is null)
                 {
+                    // MemoryCacheDuration (set in Redis mode) wins over Duration for the memory copy:
+                    // clear it, or a "no such customer" would stay in memory for Cache:MemoryDuration.
                     context.Options.Duration = _options.NotFoundDuration;
+                    context.Options.MemoryCacheDuration = null;
                     context.Options.JitterMaxDuration = TimeSpan.Zero;
                 }
 
