@@ -32,6 +32,11 @@ internal sealed partial class RedisConnection : IAsyncDisposable
         options.AsyncTimeout = Math.Min(options.AsyncTimeout, 2000);
         options.SyncTimeout = Math.Min(options.SyncTimeout, 2000);
         options.ConnectRetry = Math.Max(options.ConnectRetry, 1);
+
+        // While disconnected, fail a command at once instead of queueing it until AsyncTimeout: the
+        // cache falls back to memory and the database, and a queued command would hold the request
+        // (a backplane publish is not cut short by FusionCache's timeouts) for the full 2 s.
+        options.BacklogPolicy = BacklogPolicy.FailFast;
         _connection = new Lazy<Task<IConnectionMultiplexer>>(() => ConnectAsync(options));
     }
 
