@@ -138,9 +138,13 @@ internal sealed class CustomerCache
         return due;
     }
 
+    /// <summary>Puts back a repair that could not run (database unavailable), unless a later write already scheduled one.</summary>
+    public void RetryRepair(int id) => _repairsDue.TryAdd(id, RepairDue());
+
     // A later write to the same id pushes its repair back: the repair must come after the last race.
-    private void ScheduleRepair(int id) =>
-        _repairsDue[id] = _clock.GetTimestamp() + (long)(_options.RepairDelay.TotalSeconds * _clock.TimestampFrequency);
+    private void ScheduleRepair(int id) => _repairsDue[id] = RepairDue();
+
+    private long RepairDue() => _clock.GetTimestamp() + (long)(_options.RepairDelay.TotalSeconds * _clock.TimestampFrequency);
 
     private static string Key(int id) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"customer:{id}");
 }
