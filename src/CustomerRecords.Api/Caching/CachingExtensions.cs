@@ -54,7 +54,11 @@ internal static class CachingExtensions
                     JitterMaxDuration = options.Jitter,
                     MemoryCacheDuration = redis ? options.MemoryDuration : null,
                     IsFailSafeEnabled = options.FailSafe,
-                    FailSafeMaxDuration = options.FailSafeMaxDuration,
+
+                    // FusionCache counts FailSafeMaxDuration from the write, and ignores it (with a
+                    // warning on every write) when it is shorter than Duration; Cache:FailSafeMaxDuration
+                    // is the time past expiry, so add the longest lifetime an entry can have.
+                    FailSafeMaxDuration = options.Duration + options.Jitter + options.FailSafeMaxDuration,
                     FailSafeThrottleDuration = TimeSpan.FromSeconds(5),
                     DistributedCacheSoftTimeout = options.RedisSoftTimeout,
                     DistributedCacheHardTimeout = options.RedisHardTimeout,

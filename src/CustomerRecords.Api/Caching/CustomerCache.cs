@@ -57,6 +57,7 @@ internal sealed class CustomerCache
                     context.Options.Duration = _options.NotFoundDuration;
                     context.Options.MemoryCacheDuration = null;
                     context.Options.JitterMaxDuration = TimeSpan.Zero;
+                    context.Options.FailSafeMaxDuration = _options.NotFoundDuration + _options.FailSafeMaxDuration;
                 }
 
                 return row;
