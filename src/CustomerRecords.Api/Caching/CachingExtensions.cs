@@ -91,6 +91,10 @@ internal static class CachingExtensions
             {
                 PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
                 TypeInfoResolver = JsonTypeInfoResolver.Combine(CustomerJsonContext.Default, new DefaultJsonTypeInfoResolver()),
+
+                // Value tuples keep their items in fields; without this FusionCache warns at every start
+                // that tuples it serializes would lose data. The customer shape has no fields: unchanged.
+                IncludeFields = true,
             };
             cache.SetupSerializer(new FusionCacheSystemTextJsonSerializer(json));
             cache.SetupDistributedCache(new RedisCache(Options.Create(new RedisCacheOptions
