@@ -27,6 +27,7 @@ internal static class CachingExtensions
         // read when the cache is first built, so settings layered on after this call still count.
         builder.Services.AddSingleton(sp => new RedisConnection(
             sp.GetRequiredService<IConfiguration>().GetConnectionString("Redis") ?? string.Empty,
+            sp.GetRequiredService<IOptions<CacheOptions>>().Value.RedisHardTimeout,
             sp.GetRequiredService<ILogger<RedisConnection>>()));
         builder.Services.AddSingleton<IFusionCache>(sp => CreateCache(sp, sp.GetRequiredService<IOptions<CacheOptions>>().Value));
         builder.Services.AddHealthChecks().Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
