@@ -24,15 +24,28 @@ internal sealed partial class CacheRepairService(CustomerCache cache, CustomerSt
                 {
                     await cache.RefreshAsync(id, await store.GetFromWriterAsync(id, stoppingToken));
                 }
-                catch (DbException)
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested && IsUnavailable(e))
                 {
-                    // The database is down: the entry keeps its TTL-bounded value; nothing better is known.
-                    LogRepairSkipped(logger, id);
+                    // The database is down or hung (the data tier's timeout is a Polly exception, not a
+                    // DbException). The entry may be the stale one the repair exists for: try again later.
+                    LogRepairPostponed(logger, id);
+                    cache.RetryRepair(id);
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // An exception escaping ExecuteAsync stops the whole host; a repair is not worth that.
+                    LogRepairFailed(logger, id, e.GetType().Name);
                 }
             }
         }
     }
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Cache repair of customer {Id} skipped: database unavailable")]
-    private static partial void LogRepairSkipped(ILogger logger, int id);
+    private static bool IsUnavailable(Exception e) =>
+        e is DbException or TimeoutException or IOException or OperationCanceledException or Polly.Timeout.TimeoutRejectedException;
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Cache repair of customer {Id} postponed: database unavailable")]
+    private static partial void LogRepairPostponed(ILogger logger, int id);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Cache repair of customer {Id} failed with {ExceptionType}; the entry keeps its cached value")]
+    private static partial void LogRepairFailed(ILogger logger, int id, string exceptionType);
 }

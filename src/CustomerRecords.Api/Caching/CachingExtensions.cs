@@ -27,6 +27,7 @@ internal static class CachingExtensions
         // read when the cache is first built, so settings layered on after this call still count.
         builder.Services.AddSingleton(sp => new RedisConnection(
             sp.GetRequiredService<IConfiguration>().GetConnectionString("Redis") ?? string.Empty,
+            sp.GetRequiredService<IOptions<CacheOptions>>().Value.RedisHardTimeout,
             sp.GetRequiredService<ILogger<RedisConnection>>()));
         builder.Services.AddSingleton<IFusionCache>(sp => CreateCache(sp, sp.GetRequiredService<IOptions<CacheOptions>>().Value));
         builder.Services.AddHealthChecks().Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
@@ -54,7 +55,11 @@ internal static class CachingExtensions
                     JitterMaxDuration = options.Jitter,
                     MemoryCacheDuration = redis ? options.MemoryDuration : null,
                     IsFailSafeEnabled = options.FailSafe,
-                    FailSafeMaxDuration = options.FailSafeMaxDuration,
+
+                    // FusionCache counts FailSafeMaxDuration from the write, and ignores it (with a
+                    // warning on every write) when it is shorter than Duration; Cache:FailSafeMaxDuration
+                    // is the time past expiry, so add the longest lifetime an entry can have.
+                    FailSafeMaxDuration = options.Duration + options.Jitter + options.FailSafeMaxDuration,
                     FailSafeThrottleDuration = TimeSpan.FromSeconds(5),
                     DistributedCacheSoftTimeout = options.RedisSoftTimeout,
                     DistributedCacheHardTimeout = options.RedisHardTimeout,
@@ -87,6 +92,10 @@ internal static class CachingExtensions
             {
                 PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
                 TypeInfoResolver = JsonTypeInfoResolver.Combine(CustomerJsonContext.Default, new DefaultJsonTypeInfoResolver()),
+
+                // Value tuples keep their items in fields; without this FusionCache warns at every start
+                // that tuples it serializes would lose data. The customer shape has no fields: unchanged.
+                IncludeFields = true,
             };
             cache.SetupSerializer(new FusionCacheSystemTextJsonSerializer(json));
             cache.SetupDistributedCache(new RedisCache(Options.Create(new RedisCacheOptions

@@ -52,8 +52,12 @@ internal sealed class CustomerCache
                 var row = await load(id, token);
                 if (row is null)
                 {
+                    // MemoryCacheDuration (set in Redis mode) wins over Duration for the memory copy:
+                    // clear it, or a "no such customer" would stay in memory for Cache:MemoryDuration.
                     context.Options.Duration = _options.NotFoundDuration;
+                    context.Options.MemoryCacheDuration = null;
                     context.Options.JitterMaxDuration = TimeSpan.Zero;
+                    context.Options.FailSafeMaxDuration = _options.NotFoundDuration + _options.FailSafeMaxDuration;
                 }
 
                 return row;
@@ -135,9 +139,13 @@ internal sealed class CustomerCache
         return due;
     }
 
+    /// <summary>Puts back a repair that could not run (database unavailable), unless a later write already scheduled one.</summary>
+    public void RetryRepair(int id) => _repairsDue.TryAdd(id, RepairDue());
+
     // A later write to the same id pushes its repair back: the repair must come after the last race.
-    private void ScheduleRepair(int id) =>
-        _repairsDue[id] = _clock.GetTimestamp() + (long)(_options.RepairDelay.TotalSeconds * _clock.TimestampFrequency);
+    private void ScheduleRepair(int id) => _repairsDue[id] = RepairDue();
+
+    private long RepairDue() => _clock.GetTimestamp() + (long)(_options.RepairDelay.TotalSeconds * _clock.TimestampFrequency);
 
     private static string Key(int id) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"customer:{id}");
 }

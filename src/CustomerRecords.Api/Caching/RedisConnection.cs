@@ -13,7 +13,10 @@ internal sealed partial class RedisConnection : IAsyncDisposable
     private readonly Lazy<Task<IConnectionMultiplexer>> _connection;
     private readonly ILogger<RedisConnection> _logger;
 
-    public RedisConnection(string connectionString, ILogger<RedisConnection> logger)
+    /// <param name="connectionString">StackExchange.Redis configuration (<c>ConnectionStrings:Redis</c>).</param>
+    /// <param name="commandTimeout">Longest wait for any one command (<c>Cache:RedisHardTimeout</c>).</param>
+    /// <param name="logger">Where connection changes are logged.</param>
+    public RedisConnection(string connectionString, TimeSpan commandTimeout, ILogger<RedisConnection> logger)
     {
         _logger = logger;
         ConfigurationOptions options;
@@ -29,9 +32,16 @@ internal sealed partial class RedisConnection : IAsyncDisposable
         // Never fail start-up for Redis, keep reconnecting, and keep any one command short.
         options.AbortOnConnectFail = false;
         options.ConnectTimeout = Math.Min(options.ConnectTimeout, 2000);
-        options.AsyncTimeout = Math.Min(options.AsyncTimeout, 2000);
+        // FusionCache's hard timeout abandons cache reads and writes, but not a backplane publish: with
+        // Redis hung, a write-through waited for this client timeout. Cap every command at the hard timeout.
+        options.AsyncTimeout = Math.Min(options.AsyncTimeout, Math.Max((int)commandTimeout.TotalMilliseconds, 1));
         options.SyncTimeout = Math.Min(options.SyncTimeout, 2000);
         options.ConnectRetry = Math.Max(options.ConnectRetry, 1);
+
+        // While disconnected, fail a command at once instead of queueing it until AsyncTimeout: the
+        // cache falls back to memory and the database, and a queued command would hold the request
+        // (a backplane publish is not cut short by FusionCache's timeouts) for the full 2 s.
+        options.BacklogPolicy = BacklogPolicy.FailFast;
         _connection = new Lazy<Task<IConnectionMultiplexer>>(() => ConnectAsync(options));
     }
 
