@@ -10,11 +10,10 @@ namespace CustomerRecords.Tests.Infrastructure;
 /// directory under the temp folder. Meant for tests that need what SQLite cannot give:
 /// MySQL dialect, real users and grants, crash recovery after kill -9, and replication.
 /// </summary>
-public sealed partial class MariaDbServer : IAsyncDisposable
+public sealed partial class MariaDbServer : ChildServer
 {
     private const string PasswordAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     private const int StartAttempts = 3;
-    private static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(10);
     private static int s_lastServerId;
 
     // Small enough that a handful of servers fit on a 2-core CI box. Durability settings
@@ -30,15 +29,13 @@ public sealed partial class MariaDbServer : IAsyncDisposable
 
     private readonly string _rootPassword;
     private readonly Lazy<Task<(string User, string Password)>> _replicationUser;
-    private ServerProcess? _process;
-    private bool _disposed;
 
     private MariaDbServer(MariaDbServerOptions options, string workDirectory, string rootPassword)
+        : base(workDirectory)
     {
         Options = options;
         _rootPassword = rootPassword;
         ServerId = options.ServerId ?? Interlocked.Increment(ref s_lastServerId);
-        WorkDirectory = workDirectory;
         _replicationUser = new(CreateReplicationUserAsync);
     }
 
@@ -46,12 +43,6 @@ public sealed partial class MariaDbServer : IAsyncDisposable
 
     public int ServerId { get; }
 
-    public string Host { get; } = "127.0.0.1";
-
-    public int Port { get; private set; }
-
-    /// <summary>Holds the data directory, socket and logs; deleted on dispose.</summary>
-    public string WorkDirectory { get; }
 
     public string DataDirectory => Path.Combine(WorkDirectory, "data");
 
@@ -159,54 +150,6 @@ public sealed partial class MariaDbServer : IAsyncDisposable
             : (T)Convert.ChangeType(result, typeof(T), CultureInfo.InvariantCulture);
     }
 
-    /// <summary>SIGKILL, as a crash or an OOM kill would; waits until the process is gone.</summary>
-    public async Task KillAsync()
-    {
-        if (_process is null)
-        {
-            return;
-        }
-
-        await _process.KillAsync();
-        _process.Dispose();
-        _process = null;
-    }
-
-    /// <summary>SIGTERM (SIGKILL after 10 s); waits until the process is gone.</summary>
-    public async Task StopAsync()
-    {
-        if (_process is null)
-        {
-            return;
-        }
-
-        await _process.StopAsync(StopGracePeriod);
-        _process.Dispose();
-        _process = null;
-    }
-
-    /// <summary>Starts a stopped or killed server again on the same data directory and port.</summary>
-    public async Task StartAgainAsync(CancellationToken cancellationToken = default)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_process is not null)
-        {
-            throw new InvalidOperationException("The server is still running; KillAsync or StopAsync it first.");
-        }
-
-        if (!await LaunchAsync(cancellationToken))
-        {
-            throw new InvalidOperationException(
-                $"mariadbd exited while starting again on port {Port}. Error log tail:{Environment.NewLine}{TestDirectory.Tail(ErrorLogPath)}");
-        }
-    }
-
-    /// <summary>SIGSTOP: the server keeps its sockets open but answers nothing, like a hung host.</summary>
-    public void Pause() => RequireRunning().Signal(Libc.SigStop);
-
-    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
-    public void Resume() => RequireRunning().Signal(Libc.SigCont);
-
     /// <summary>
     /// Makes this server a GTID replica of <paramref name="primary"/> (which needs
     /// <see cref="MariaDbServerOptions.EnableBinlog"/>) and starts replicating from the primary's
@@ -280,21 +223,6 @@ public sealed partial class MariaDbServer : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_disposed)
-        {
-            return;
-        }
-
-        _disposed = true;
-        await StopAsync();
-        if (Environment.GetEnvironmentVariable("CRTEST_KEEP_SERVER_DIRS") != "1")
-        {
-            await TestDirectory.DeleteAsync(WorkDirectory);
-        }
-    }
-
     internal static string NewPassword() => RandomNumberGenerator.GetString(PasswordAlphabet, 24);
 
     [GeneratedRegex("^[A-Za-z0-9_]{1,64}$")]
@@ -306,9 +234,6 @@ public sealed partial class MariaDbServer : IAsyncDisposable
         Port = (uint)Port,
         SslMode = HasSsl ? MySqlSslMode.Preferred : MySqlSslMode.None,
     }.ConnectionString;
-
-    private ServerProcess RequireRunning() =>
-        _process ?? throw new InvalidOperationException("The server is not running.");
 
     private async Task<MySqlConnection> OpenRootConnectionAsync(CancellationToken cancellationToken)
     {
@@ -347,11 +272,15 @@ public sealed partial class MariaDbServer : IAsyncDisposable
     }
 
     /// <returns>True once the server accepts root logins; false if the process exited first.</returns>
-    private async Task<bool> LaunchAsync(CancellationToken cancellationToken)
+    protected override string ProgramName => "mariadbd";
+
+    protected override string DiagnosticLogPath => ErrorLogPath;
+
+    protected override async Task<bool> LaunchAsync(CancellationToken cancellationToken)
     {
         var process = ServerProcess.Start(
             ServerBinaries.MariaDbServer, ServerArguments(), Path.Combine(WorkDirectory, "mariadbd.out.log"), WorkDirectory);
-        _process = process;
+        Attach(process);
         try
         {
             if (await WaitUntilReadyAsync(process, cancellationToken))

@@ -8,26 +8,18 @@ namespace CustomerRecords.Tests.Infrastructure;
 /// A real redis-server run as a child process on a free loopback port: no persistence, its own
 /// scratch directory, so tests can kill, pause and restart it without touching anything else.
 /// </summary>
-public sealed class RedisServer : IAsyncDisposable
+public sealed class RedisServer : ChildServer
 {
     private const int StartAttempts = 3;
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(10);
 
-    private ServerProcess? _process;
-    private bool _disposed;
-
-    private RedisServer(string workDirectory) => WorkDirectory = workDirectory;
-
-    public string Host { get; } = "127.0.0.1";
-
-    public int Port { get; private set; }
+    private RedisServer(string workDirectory)
+        : base(workDirectory)
+    {
+    }
 
     /// <summary>StackExchange.Redis style "host:port".</summary>
     public string ConnectionString => string.Create(CultureInfo.InvariantCulture, $"{Host}:{Port}");
-
-    /// <summary>Holds the config and log; deleted on dispose.</summary>
-    public string WorkDirectory { get; }
 
     public string LogPath => Path.Combine(WorkDirectory, "redis.log");
 
@@ -108,72 +100,6 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    /// <summary>SIGKILL; waits until the process is gone.</summary>
-    public async Task KillAsync()
-    {
-        if (_process is null)
-        {
-            return;
-        }
-
-        await _process.KillAsync();
-        _process.Dispose();
-        _process = null;
-    }
-
-    /// <summary>SIGTERM (SIGKILL after 10 s); waits until the process is gone.</summary>
-    public async Task StopAsync()
-    {
-        if (_process is null)
-        {
-            return;
-        }
-
-        await _process.StopAsync(StopGracePeriod);
-        _process.Dispose();
-        _process = null;
-    }
-
-    /// <summary>Starts a stopped or killed server again on the same port (empty: nothing is persisted).</summary>
-    public async Task StartAgainAsync(CancellationToken cancellationToken = default)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_process is not null)
-        {
-            throw new InvalidOperationException("The server is still running; KillAsync or StopAsync it first.");
-        }
-
-        if (!await LaunchAsync(cancellationToken))
-        {
-            throw new InvalidOperationException(
-                $"redis-server exited while starting again on port {Port}. Log tail:{Environment.NewLine}{TestDirectory.Tail(LogPath)}");
-        }
-    }
-
-    /// <summary>SIGSTOP: connections are accepted by the kernel but nothing is answered, like a hung host.</summary>
-    public void Pause() => RequireRunning().Signal(Libc.SigStop);
-
-    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
-    public void Resume() => RequireRunning().Signal(Libc.SigCont);
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_disposed)
-        {
-            return;
-        }
-
-        _disposed = true;
-        await StopAsync();
-        if (Environment.GetEnvironmentVariable("CRTEST_KEEP_SERVER_DIRS") != "1")
-        {
-            await TestDirectory.DeleteAsync(WorkDirectory);
-        }
-    }
-
-    private ServerProcess RequireRunning() =>
-        _process ?? throw new InvalidOperationException("The server is not running.");
-
     private Task WriteConfigAsync(CancellationToken cancellationToken) =>
         // A config file rather than command-line flags: `save ""` survives no quoting layer.
         // protected-mode stays on; with a loopback bind it changes nothing for the tests.
@@ -196,11 +122,15 @@ public sealed class RedisServer : IAsyncDisposable
             cancellationToken);
 
     /// <returns>True once the server answers PING; false if the process exited first.</returns>
-    private async Task<bool> LaunchAsync(CancellationToken cancellationToken)
+    protected override string ProgramName => "redis-server";
+
+    protected override string DiagnosticLogPath => LogPath;
+
+    protected override async Task<bool> LaunchAsync(CancellationToken cancellationToken)
     {
         var process = ServerProcess.Start(
             ServerBinaries.RedisServer, [ConfigPath], Path.Combine(WorkDirectory, "redis.out.log"), WorkDirectory);
-        _process = process;
+        Attach(process);
         var deadline = DateTime.UtcNow + StartupTimeout;
         while (DateTime.UtcNow < deadline)
         {

@@ -1,0 +1,103 @@
+namespace CustomerRecords.Tests.Infrastructure;
+
+/// <summary>
+/// The life of a server the tests run as a child process — kill, stop, start again, pause, resume,
+/// dispose — shared by <see cref="MariaDbServer"/> and <see cref="RedisServer"/>, which say only how
+/// to launch themselves.
+/// </summary>
+public abstract class ChildServer : IAsyncDisposable
+{
+    private static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(10);
+
+    private ServerProcess? _process;
+    private bool _disposed;
+
+    protected ChildServer(string workDirectory) => WorkDirectory = workDirectory;
+
+    /// <summary>The server's own temp folder (data, config, logs); deleted on dispose.</summary>
+    public string WorkDirectory { get; }
+
+    public string Host { get; } = "127.0.0.1";
+
+    public int Port { get; protected set; }
+
+    /// <summary>The program's name, for messages.</summary>
+    protected abstract string ProgramName { get; }
+
+    /// <summary>The log whose tail explains a failed start.</summary>
+    protected abstract string DiagnosticLogPath { get; }
+
+    /// <summary>SIGKILL, as a crash or an OOM kill would; waits until the process is gone.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is null)
+        {
+            return;
+        }
+
+        await _process.KillAsync();
+        _process.Dispose();
+        _process = null;
+    }
+
+    /// <summary>SIGTERM (SIGKILL after 10 s); waits until the process is gone.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is null)
+        {
+            return;
+        }
+
+        await _process.StopAsync(StopGracePeriod);
+        _process.Dispose();
+        _process = null;
+    }
+
+    /// <summary>Starts a stopped or killed server again on the same directory and port.</summary>
+    public async Task StartAgainAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_process is not null)
+        {
+            throw new InvalidOperationException("The server is still running; KillAsync or StopAsync it first.");
+        }
+
+        if (!await LaunchAsync(cancellationToken))
+        {
+            throw new InvalidOperationException(
+                $"{ProgramName} exited while starting again on port {Port}. Log tail:{Environment.NewLine}{TestDirectory.Tail(DiagnosticLogPath)}");
+        }
+    }
+
+    /// <summary>SIGSTOP: the kernel still accepts connections but nothing is answered, like a hung host.</summary>
+    public void Pause() => RequireRunning().Signal(Libc.SigStop);
+
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    public void Resume() => RequireRunning().Signal(Libc.SigCont);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        await StopAsync();
+        if (Environment.GetEnvironmentVariable("CRTEST_KEEP_SERVER_DIRS") != "1")
+        {
+            await TestDirectory.DeleteAsync(WorkDirectory);
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Starts the process and waits until it answers; false when it exited first.</summary>
+    protected abstract Task<bool> LaunchAsync(CancellationToken cancellationToken);
+
+    /// <summary>Records the process a launch started, so the lifecycle methods act on it.</summary>
+    private protected void Attach(ServerProcess process) => _process = process;
+
+    private ServerProcess RequireRunning() =>
+        _process ?? throw new InvalidOperationException("The server is not running.");
+}
