@@ -43,22 +43,12 @@ internal static class CustomersApi
             .RequireAuthorization(Scopes.Write)
             .WithSummary("Replace a customer (honours If-Match)")
             .DocumentsBody<CustomerWrite>(RequestBody.Json)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesUpdateProblems();
         group.MapPatch("/{id:int}", PatchCustomer).WithName(nameof(PatchCustomer))
             .RequireAuthorization(Scopes.Write)
             .WithSummary("Change some fields of a customer (JSON merge patch, honours If-Match)")
             .DocumentsBody<CustomerPatch>(RequestBody.MergePatchJson, RequestBody.Json)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesUpdateProblems();
         group.MapDelete("/{id:int}", DeleteCustomer).WithName(nameof(DeleteCustomer))
             .RequireAuthorization(Scopes.Write)
             .WithSummary("Delete a customer (honours If-Match)")
@@ -66,6 +56,15 @@ internal static class CustomersApi
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);
         return group;
     }
+
+    /// <summary>The errors a replace or a patch can answer, for the OpenAPI document.</summary>
+    private static RouteHandlerBuilder ProducesUpdateProblems(this RouteHandlerBuilder builder) => builder
+        .ProducesValidationProblem()
+        .ProducesProblem(StatusCodes.Status404NotFound)
+        .ProducesProblem(StatusCodes.Status409Conflict)
+        .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+        .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+        .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
     public static async Task<Results<Ok<CustomerPage>, ProblemHttpResult>> ListCustomers(
         CustomerService customers,
