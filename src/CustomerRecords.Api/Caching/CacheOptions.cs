@@ -39,6 +39,14 @@ public sealed class CacheOptions
     [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
     public TimeSpan MemoryDuration { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Most customers one instance keeps in memory. Write-through caches every created customer, so
+    /// without a bound memory grows with the table; past it the least valuable entries are compacted
+    /// away (they are still in Redis in Redis mode). About 1 KiB each.
+    /// </summary>
+    [Range(100, 10_000_000)]
+    public int MemoryMaxEntries { get; set; } = 50_000;
+
     /// <summary>How long "no such customer" is cached, so floods of requests for missing ids don't all reach the database.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan NotFoundDuration { get; set; } = TimeSpan.FromSeconds(10);

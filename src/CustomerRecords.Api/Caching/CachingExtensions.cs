@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using CustomerRecords.Api.Customers;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.Options;
 using ZiggyCreatures.Caching.Fusion;
@@ -51,6 +52,8 @@ internal static class CachingExtensions
                 BackplaneChannelPrefix = options.KeyPrefix,
                 DefaultEntryOptions = new FusionCacheEntryOptions
                 {
+                    // Every entry counts 1 against Cache:MemoryMaxEntries.
+                    Size = 1,
                     Duration = options.Duration,
                     JitterMaxDuration = options.Jitter,
                     MemoryCacheDuration = redis ? options.MemoryDuration : null,
@@ -83,6 +86,7 @@ internal static class CachingExtensions
                 FailSafeActivationLogLevel = LogLevel.Information,
                 MissingCacheKeyPrefixWarningLogLevel = LogLevel.Debug,
             },
+            memoryCache: new MemoryCache(new MemoryCacheOptions { SizeLimit = options.MemoryMaxEntries }),
             logger: services.GetRequiredService<ILogger<FusionCache>>());
 
         if (redis)
