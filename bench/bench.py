@@ -63,6 +63,21 @@ SCENARIOS = [
 ]
 OURS = {s[0] for s in SCENARIOS if s[1].startswith("svc_")}
 
+# Scenarios in one block run one after another at each concurrency before the next concurrency:
+# a ratio's two sides are measured minutes apart at most, under the same background load.
+BLOCKS = [
+    ["ref_json", "get_cached", "get_cached_redis"],
+    ["ref_db", "get_db"],
+    ["list_first", "list_deep"],
+    ["mix"],
+    ["t_read", "tut_read"],
+    ["patch", "patch_redis"],
+    ["t_update", "tut_update"],
+    ["create"],
+    ["t_create", "tut_create"],
+]
+assert sorted(n for b in BLOCKS for n in b) == sorted(s[0] for s in SCENARIOS)
+
 FIRST_NAMES = ["Ada", "Alan", "Barbara", "Claude", "Dennis", "Edsger", "Frances", "Grace", "Hedy", "Ivan",
                "Jean", "Ken", "Linus", "Margaret", "Niklaus", "Ole", "Radia", "Sophie", "Tim", "Yukihiro"]
 LAST_NAMES = ["Allen", "Backus", "Cerf", "Dijkstra", "Engelbart", "Floyd", "Goldberg", "Hopper", "Iverson",
@@ -160,6 +175,15 @@ def status_kb(pid: int, key: str) -> int:
     return 0
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine, from the first line of /proc/stat."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    total = sum(values[:8])  # guest time is already inside user
+    return total - idle, total
+
+
 class Sampler:
     """CPU time used and RSS seen by some processes while a measured run is going."""
 
@@ -173,6 +197,9 @@ class Sampler:
     def __enter__(self) -> "Sampler":
         self.t0 = time.monotonic()
         self.ticks0 = {n: cpu_ticks(p) for n, p in self.pids.items()}
+        self.machine0 = machine_ticks()
+        self.children0 = children_cpu()
+        self.load0 = os.getloadavg()[0]
         self._thread.start()
         return self
 
@@ -187,6 +214,19 @@ class Sampler:
         wall = time.monotonic() - self.t0
         self.cpu_pct = {n: round(100.0 * (cpu_ticks(p) - self.ticks0[n]) / CLK_TCK / wall, 1) for n, p in self.pids.items()}
         self.hwm = {n: status_kb(p, "VmHWM") for n, p in self.pids.items()}
+        busy, total = machine_ticks()
+        cores = os.cpu_count() or 1
+        self.machine_pct = round(100.0 * cores * (busy - self.machine0[0]) / max(1, total - self.machine0[1]), 1)
+        self.loadgen_pct = round(100.0 * (children_cpu() - self.children0) / wall, 1)
+        # What the rest of the machine (other users' builds, tests...) took meanwhile: noise to read the numbers by.
+        self.others_pct = round(max(0.0, self.machine_pct - sum(self.cpu_pct.values()) - self.loadgen_pct), 1)
+
+
+def children_cpu() -> float:
+    """CPU seconds used by finished child processes (wrk runs) so far."""
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 # ---------------------------------------------------------------- MariaDB and Redis
@@ -507,20 +547,24 @@ def markdown(report: dict) -> str:
 
     out.append("## Scenarios\n")
     out.append("non-2xx: responses with status ≥ 400 as wrk counts them; socket errors: connect/read/write errors and "
-               "timeouts (2 s). CPU: % of one core over the measured run (200% = both cores). RSS: highest VmRSS "
-               "sampled every 0.25 s during the run; peak: VmHWM since the process started.\n")
+               "timeouts (2 s). CPU: % of one core over the measured run (200% = both cores); CPU µs/req: the server's "
+               "CPU time per response (steadier than req/s when the machine is shared); others: CPU the rest of "
+               "the machine used meanwhile (noise: anything well above 0 means the point shared the cores with "
+               "unrelated work). RSS: highest VmRSS sampled every 0.25 s during the run; peak: VmHWM since the "
+               "process started.\n")
     for sc in report["scenarios"]:
         out.append(f"### {sc['title']} (`{sc['name']}`)\n")
         if sc.get("note"):
             out.append(sc["note"] + "\n")
-        out.append("| conns | req/s | p50 ms | p99 ms | non-2xx | socket errors | server CPU % | db CPU % | RSS MB | peak RSS MB |")
-        out.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        out.append("| conns | req/s | p50 ms | p99 ms | non-2xx | socket errors | server CPU % | CPU µs/req | db CPU % | wrk CPU % | others CPU % | RSS MB | peak RSS MB |")
+        out.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for p in sc["points"]:
             if "skipped" in p:
-                out.append(f"| {p['connections']} | skipped: {p['skipped']} | | | | | | | | |")
+                out.append(f"| {p['connections']} | skipped: {p['skipped']} | | | | | | | | | | | |")
                 continue
             out.append(f"| {p['connections']} | {p['rps']:,.0f} | {ms(p['latency_us']['p50'])} | {ms(p['latency_us']['p99'])} | "
-                       f"{p['errors']['status']:,} | {socket_errors(p):,} | {p['cpu_pct']['server']} | {p['cpu_pct']['db']} | "
+                       f"{p['errors']['status']:,} | {socket_errors(p):,} | {p['cpu_pct']['server']} | {p['server_cpu_us_per_req']} | {p['cpu_pct']['db']} | "
+                       f"{p['wrk_cpu_pct']} | {p['others_cpu_pct']} | "
                        f"{p['rss_mb']} | {p['peak_rss_mb']} |")
         out.append("")
     return "\n".join(out) + "\n"
@@ -641,6 +685,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--tutorial-app", default=str(REPO.parent / "shared" / "reference" / "tutorial_app.py"))
     p.add_argument("--label", default="", help="suffix for the result file names (e.g. before, after)")
     p.add_argument("--no-save", action="store_true", help="print the report but write nothing under bench/results/")
+    p.add_argument("--hold", type=float, default=0, help="start everything, measure nothing, stop after this many "
+                   "seconds (for profiling by hand)")
     p.add_argument("--startups", type=int, default=3, help="extra start-up measurements of the service (default 3)")
     args = p.parse_args(argv)
     if args.quick:
@@ -745,43 +791,61 @@ def run(args, procs: Processes, work: Path, raw: Path, stamp: dt.datetime, commi
             startups.append((f"service-memory (start {i + 1})", s))
             log(f"start-up: {s}")
 
-    scenarios_out = []
-    order = ["ref", "svc_none", "svc_memory", "svc_redis", "tutorial"]
-    for kind in order:
-        group = [s for s in args.selected if s[1] == kind]
-        if not group:
-            continue
-        target = None
-        if kind != "tutorial":
-            target = make_target(kind)
-            startups.append((target.name, target.start()))
-            log(f"{target.name} up: {target.startup}")
-        for name, _, wrk_kind, path, ids_key, title in group:
-            path = deep_path if path == "DEEP" else path
-            ids = id_ranges[ids_key] if ids_key else None
-            sc = {"name": name, "title": title, "kind": wrk_kind, "path": path,
-                  "ids": list(ids) if ids else None, "points": []}
-            if name == "list_deep":
-                sc["note"] = f"Cursor after id {deep_after:,} of {args.rows:,} (sort=id, limit 50)."
-            if ids_key:
-                sc["note"] = (sc.get("note", "") + f" Ids uniform in {ids[0]:,}–{ids[1]:,}.").strip()
-            if kind == "tutorial":
-                sc["note"] = (sc.get("note", "") + " The app is restarted before each point (a broken shared "
-                              "connection stays broken); no warm-up.").strip()
-            for c in args.connections:
+    # The long-lived programs are all started first (one at a time, each start timed) and stay up, idle
+    # when not measured; then comparable scenarios run back to back at each concurrency, so a ratio is
+    # never taken across minutes of changing background load.
+    targets: dict[str, Target] = {}
+    for kind in ["ref", "svc_none", "svc_memory", "svc_redis"]:
+        if kind in targets_needed:
+            targets[kind] = make_target(kind)
+            startups.append((targets[kind].name, targets[kind].start()))
+            log(f"{targets[kind].name} up: {targets[kind].startup}")
+
+    if args.hold:
+        # For profiling by hand: everything up, nothing measured, stopped after --hold seconds.
+        for kind, t in targets.items():
+            log(f"holding {t.name}: {t.base} pid {t.proc.pid}")
+        log(f"MariaDB 127.0.0.1:{db.port} (socket {db.socket}); deep page path {deep_path}; holding {args.hold:.0f} s")
+        time.sleep(args.hold)
+        return 0
+
+    by_name = {s[0]: s for s in args.selected}
+    results: dict[str, dict] = {}
+    for block in BLOCKS:
+        block = [n for n in block if n in by_name]
+        for c in args.connections:
+            for name in block:
+                _, kind, wrk_kind, path, ids_key, title = by_name[name]
+                path = deep_path if path == "DEEP" else path
+                ids = id_ranges[ids_key] if ids_key else None
+                sc = results.setdefault(name, {"name": name, "title": title, "kind": wrk_kind, "path": path,
+                                               "ids": list(ids) if ids else None, "points": []})
+                notes_sc = []
+                if name == "list_deep":
+                    notes_sc.append(f"Cursor after id {deep_after:,} of {args.rows:,} (sort=id, limit 50).")
+                if ids_key:
+                    notes_sc.append(f"Ids uniform in {ids[0]:,}–{ids[1]:,}.")
+                if kind == "tutorial":
+                    notes_sc.append("The app is restarted before each point (a broken shared connection stays "
+                                    "broken); no warm-up.")
+                sc["note"] = " ".join(notes_sc)
+                target = targets.get(kind)
                 if kind == "tutorial":
                     target = make_target(kind)
                     target.start()
-                point = measure(target, db, name, wrk_kind, path, ids, c, args, raw, warm=kind != "tutorial")
+                try:
+                    point = measure(target, db, redis, name, wrk_kind, path, ids, c, args, raw, warm=kind != "tutorial")
+                finally:
+                    if kind == "tutorial":
+                        target.stop()
                 sc["points"].append(point)
                 log(f"{name} @{c}: {point['rps']:,.0f} req/s, p50 {ms(point['latency_us']['p50'])} ms, "
                     f"p99 {ms(point['latency_us']['p99'])} ms, non-2xx {point['errors']['status']}, "
-                    f"socket {socket_errors(point)}, cpu {point['cpu_pct']['server']}%, rss {point['rss_mb']} MB")
-                if kind == "tutorial":
-                    target.stop()
-            scenarios_out.append(sc)
-        if target is not None and kind != "tutorial":
-            target.stop()
+                    f"socket {socket_errors(point)}, cpu {point['cpu_pct']['server']}%, rss {point['rss_mb']} MB, "
+                    f"others {point['others_cpu_pct']}%")
+    for target in targets.values():
+        target.stop()
+    scenarios_out = list(results.values())
 
     order_names = [s[0] for s in SCENARIOS]
     scenarios_out.sort(key=lambda sc: order_names.index(sc["name"]))
@@ -806,7 +870,7 @@ def run(args, procs: Processes, work: Path, raw: Path, stamp: dt.datetime, commi
     return 0
 
 
-def measure(target: Target, db: MariaDB, name: str, kind: str, path: str, ids, connections: int, args,
+def measure(target: Target, db: MariaDB, redis: Redis | None, name: str, kind: str, path: str, ids, connections: int, args,
             raw: Path, warm: bool) -> dict:
     tag = f"{name.replace('_', '')}{connections}x{int(time.time() * 1000) % 10_000_000}"
     probe = path if kind in ("fixed",) else (path + str(ids[0]) if kind in ("get", "mix") else None)
@@ -817,6 +881,8 @@ def measure(target: Target, db: MariaDB, name: str, kind: str, path: str, ids, c
     if warm and args.warmup > 0:
         run_wrk(target.base, kind, path, ids, connections, args.warmup, tag + "w", raw / f"{name}.wrk.log")
     pids = {"server": target.proc.pid, "db": db.proc.pid}
+    if redis is not None:
+        pids["redis"] = redis.proc.pid
     with Sampler(pids) as sampler:
         point = run_wrk(target.base, kind, path, ids, connections, args.duration, tag, raw / f"{name}.wrk.log")
     point["connections"] = connections
@@ -824,6 +890,11 @@ def measure(target: Target, db: MariaDB, name: str, kind: str, path: str, ids, c
     point["rss_mb"] = round(sampler.max_rss["server"] / 1024, 1)
     point["peak_rss_mb"] = round(sampler.hwm["server"] / 1024, 1)
     point["db_rss_mb"] = round(sampler.max_rss["db"] / 1024, 1)
+    point["server_cpu_us_per_req"] = round(sampler.cpu_pct["server"] / 100 * args.duration * 1e6 / point["requests"], 1) if point["requests"] else None
+    point["machine_cpu_pct"] = sampler.machine_pct
+    point["wrk_cpu_pct"] = sampler.loadgen_pct
+    point["others_cpu_pct"] = sampler.others_pct
+    point["load_avg_1m"] = round(sampler.load0, 2)
     return point
 
 
