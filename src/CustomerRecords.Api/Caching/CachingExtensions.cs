@@ -54,7 +54,11 @@ internal static class CachingExtensions
                     JitterMaxDuration = options.Jitter,
                     MemoryCacheDuration = redis ? options.MemoryDuration : null,
                     IsFailSafeEnabled = options.FailSafe,
-                    FailSafeMaxDuration = options.FailSafeMaxDuration,
+
+                    // FusionCache's FailSafeMaxDuration is an entry's whole life, fresh and then stale;
+                    // ours is the time past expiry (see CacheOptions). Left lower than Duration, it is
+                    // ignored, and FusionCache logs a warning on every cache write.
+                    FailSafeMaxDuration = options.Duration + options.Jitter + options.FailSafeMaxDuration,
                     FailSafeThrottleDuration = TimeSpan.FromSeconds(5),
                     DistributedCacheSoftTimeout = options.RedisSoftTimeout,
                     DistributedCacheHardTimeout = options.RedisHardTimeout,
