@@ -402,6 +402,9 @@ def service_env(db: MariaDB, cache_mode: str, redis: Redis | None, port: int) ->
         "ConnectionStrings__Customers": db.connection_string("customers"),
         "Cache__Mode": cache_mode,
         "Cache__CacheHeader": "false",
+        # Timestamps let a logged failure be matched with the point that caused it (bench/results/raw/).
+        "Logging__Console__FormatterOptions__TimestampFormat": "yyyy-MM-ddTHH:mm:ss.fffZ ",
+        "Logging__Console__FormatterOptions__UseUtcTimestamp": "true",
     })
     if redis is not None:
         env["ConnectionStrings__Redis"] = f"127.0.0.1:{redis.port}"
@@ -939,6 +942,17 @@ def run(args, procs: Processes, work: Path, raw: Path, stamp: dt.datetime, commi
     for target in targets.values():
         target.stop()
     scenarios_out = list(results.values())
+
+    # Failures no client saw (e.g. a request whose client had already gone) show only in the logs.
+    for log_file in sorted(raw.glob("service-*.log")):
+        counts = {level: 0 for level in ("crit", "fail", "warn")}
+        for line in open(log_file, errors="replace"):
+            for level in counts:
+                if f"{level}: " in line[:40]:
+                    counts[level] += 1
+        if any(counts.values()):
+            notes.append(f"Server log {log_file.name}: " + ", ".join(f"{n} {lvl}" for lvl, n in counts.items() if n)
+                         + " (see bench/results/raw/)")
 
     order_names = [s[0] for s in SCENARIOS]
     scenarios_out.sort(key=lambda sc: order_names.index(sc["name"]))
