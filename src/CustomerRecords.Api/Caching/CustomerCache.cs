@@ -23,15 +23,24 @@ internal sealed class CustomerCache
     private readonly ConcurrentDictionary<int, long> _repairsDue = new();
     private readonly TimeProvider _clock;
 
+    // Hits in this instance's memory are answered without a factory delegate; only a memory miss takes
+    // the full GetOrSet path (Redis, then the database under FusionCache's per-key lock).
+    private readonly FusionCacheEntryOptions? _memoryOnly;
+
     public CustomerCache(IServiceProvider services, IOptions<CacheOptions> options, CacheMetrics metrics, TimeProvider clock)
     {
         _options = options.Value;
         _cache = _options.Mode == CacheMode.None ? null : services.GetRequiredService<IFusionCache>();
+        _memoryOnly = _cache?.DefaultEntryOptions.Duplicate().SetSkipDistributedCacheRead(true);
         _metrics = metrics;
         _clock = clock;
+        MarksResponses = _cache is not null && _options.CacheHeader;
     }
 
     public bool Enabled => _cache is not null;
+
+    /// <summary>Reads should carry <c>X-Cache</c>: caching is on and <c>Cache:CacheHeader</c> allows it.</summary>
+    public bool MarksResponses { get; }
 
     /// <summary>The customer from the cache, or loaded by <paramref name="load"/> and cached (not-found too, briefly).</summary>
     public async ValueTask<(Customer? Customer, bool Hit)> GetOrLoadAsync(
@@ -42,10 +51,18 @@ internal sealed class CustomerCache
             return (await load(id, ct), false);
         }
 
+        var key = Key(id);
+        var cached = await _cache.TryGetAsync<Customer?>(key, _memoryOnly, ct);
+        if (cached.HasValue)
+        {
+            _metrics.Hit();
+            return (cached.Value, true);
+        }
+
         // Concurrent misses for one id share one factory call (FusionCache's per-key lock).
         var loaded = false;
         var customer = await _cache.GetOrSetAsync<Customer?>(
-            Key(id),
+            key,
             async (context, token) =>
             {
                 loaded = true;

@@ -10,8 +10,14 @@ namespace CustomerRecords.Api.Customers;
 /// </summary>
 internal sealed class CustomerService(CustomerStore store, CustomerCache cache)
 {
+    // One delegate for the service's lifetime rather than a new one per read.
+    private readonly Func<int, CancellationToken, Task<Customer?>> _load = store.GetAsync;
+
+    /// <summary>Reads should carry <c>X-Cache: hit|miss</c>.</summary>
+    public bool MarksCacheHeader => cache.MarksResponses;
+
     public ValueTask<(Customer? Customer, bool Hit)> GetAsync(int id, CancellationToken ct) =>
-        cache.GetOrLoadAsync(id, store.GetAsync, ct);
+        cache.GetOrLoadAsync(id, _load, ct);
 
     public Task<CustomerPage> ListAsync(CustomerListQuery query, CancellationToken ct) => store.ListAsync(query, ct);
 

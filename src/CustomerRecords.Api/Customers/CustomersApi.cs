@@ -87,7 +87,7 @@ internal static class CustomersApi
         int id, HttpContext http, CustomerService customers, CancellationToken ct)
     {
         var (customer, hit) = await customers.GetAsync(id, ct);
-        http.MarkCache(hit);
+        http.MarkCache(customers.MarksCacheHeader, hit);
         if (customer is null)
         {
             return Problems.NotFound(id);

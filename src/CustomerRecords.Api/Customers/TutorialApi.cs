@@ -111,7 +111,7 @@ internal static class TutorialApi
         int id, HttpContext http, CustomerService customers, CancellationToken ct)
     {
         var (customer, hit) = await customers.GetAsync(id, ct);
-        http.MarkCache(hit);
+        http.MarkCache(customers.MarksCacheHeader, hit);
         return customer is null
             ? NotFound()
             : TypedResults.Json(new TutorialCustomer(customer));
