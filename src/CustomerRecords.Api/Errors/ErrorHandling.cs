@@ -17,9 +17,10 @@ internal sealed partial class ErrorHandler(IProblemDetailsService problemDetails
 
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
     {
-        if (exception is OperationCanceledException && http.RequestAborted.IsCancellationRequested)
+        if (http.RequestAborted.IsCancellationRequested)
         {
-            // The client went away; there is nobody to answer.
+            // The client went away, and the failure is most likely its cancelled query (MySqlConnector
+            // reports that as a MySqlException, not an OperationCanceledException): nobody to answer.
             return true;
         }
 
