@@ -406,8 +406,8 @@ def service_env(db: MariaDB, cache_mode: str, redis: Redis | None, port: int) ->
         # almost everything 429. The benchmark measures serving, not the limiter.
         "RateLimit__Enabled": "false",
         # Timestamps let a logged failure be matched with the point that caused it (bench/results/raw/).
-        "Logging__Console__FormatterOptions__TimestampFormat": "yyyy-MM-ddTHH:mm:ss.fffZ ",
-        "Logging__Console__FormatterOptions__UseUtcTimestamp": "true",
+        "Logging__Console__TimestampFormat": "yyyy-MM-ddTHH:mm:ss.fffZ ",
+        "Logging__Console__UseUtcTimestamp": "true",
     })
     if redis is not None:
         env["ConnectionStrings__Redis"] = f"127.0.0.1:{redis.port}"
