@@ -37,7 +37,7 @@ internal sealed partial class ErrorHandler(IProblemDetailsService problemDetails
 
         if (status >= 500)
         {
-            LogFailure(logger, exception.GetType().Name, (exception as DbException)?.ErrorCode ?? 0, status);
+            LogFailure(logger, exception.GetType().Name, (exception as MySqlConnector.MySqlException)?.Number ?? (exception as DbException)?.ErrorCode ?? 0, status);
         }
 
         if (status == StatusCodes.Status503ServiceUnavailable)
@@ -59,7 +59,7 @@ internal sealed partial class ErrorHandler(IProblemDetailsService problemDetails
         });
     }
 
-    // The exception's type and code only: its message may quote SQL or the data that failed.
+    // The exception's type and code (MySQL's error number when there is one) only: its message may quote SQL or the data that failed.
     [LoggerMessage(EventId = 2000, Level = LogLevel.Error, Message = "Request failed with {ExceptionType} (code {ErrorCode}); answered {Status}")]
     private static partial void LogFailure(ILogger logger, string exceptionType, int errorCode, int status);
 }
