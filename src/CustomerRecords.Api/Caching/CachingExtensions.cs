@@ -31,13 +31,7 @@ internal static class CachingExtensions
             sp.GetRequiredService<IOptions<CacheOptions>>().Value.RedisHardTimeout,
             sp.GetRequiredService<ILogger<RedisConnection>>()));
         builder.Services.AddSingleton<IFusionCache>(sp => CreateCache(sp, sp.GetRequiredService<IOptions<CacheOptions>>().Value));
-        builder.Services.AddHealthChecks().Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
-            "cache",
-            sp => sp.GetRequiredService<IOptions<CacheOptions>>().Value.Mode == CacheMode.Redis
-                ? new RedisHealthCheck(sp.GetRequiredService<RedisConnection>())
-                : new AlwaysHealthy(),
-            failureStatus: null,
-            tags: ["ready"]));
+        builder.Services.AddHealthChecks().AddCheck<CacheHealthCheck>("cache", tags: ["ready"]);
         return builder;
     }
 
@@ -112,12 +106,5 @@ internal static class CachingExtensions
         }
 
         return cache;
-    }
-
-    private sealed class AlwaysHealthy : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
-    {
-        public Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(
-            Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default) =>
-            Task.FromResult(Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
     }
 }

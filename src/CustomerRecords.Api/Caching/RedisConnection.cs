@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace CustomerRecords.Api.Caching;
@@ -92,11 +93,11 @@ internal sealed partial class RedisConnection : IAsyncDisposable
     private static partial void LogUnavailableAtStart(ILogger logger);
 }
 
-/// <summary>Redis down is "degraded", not "unready": the service still answers from the database.</summary>
-internal sealed class RedisHealthCheck(RedisConnection redis) : IHealthCheck
+/// <summary>Redis down is "degraded", not "unready": the service still answers from the database. Without Redis mode there is nothing to check.</summary>
+internal sealed class CacheHealthCheck(IOptions<CacheOptions> options, IServiceProvider services) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(redis.IsConnected
+        Task.FromResult(options.Value.Mode != CacheMode.Redis || services.GetRequiredService<RedisConnection>().IsConnected
             ? HealthCheckResult.Healthy()
             : HealthCheckResult.Degraded("Redis is unreachable; reads are served from memory and the database."));
 }

@@ -169,15 +169,26 @@ internal sealed partial class CustomerStore(ResilientDb db, TimeProvider clock, 
         return outcome;
     }
 
-    private async Task<WriteOutcome> InsertAsync(DbConnection connection, DbTransaction? transaction, CustomerChange change, DateTime now, CancellationToken ct)
-    {
-        await using var command = connection.CreateCommand(_dialect.InsertCustomer, transaction)
+    /// <summary>The INSERT of one validated customer with its keys; also what seeds a new database.</summary>
+    internal static DbCommand CreateInsertCommand(DbConnection connection, DbTransaction? transaction, SqlDialect dialect, CustomerChange change, DateTime now) =>
+        connection.CreateCommand(dialect.InsertCustomer, transaction)
             .With("@name", change.Name)
             .With("@email", change.Email)
             .With("@phone", change.Phone)
             .With("@now", now)
             .With("@email_key", CustomerRules.EmailKey(change.Email!))
             .With("@name_key", CustomerRules.NameKey(change.Name!));
+
+    /// <summary>UTC now at the microsecond precision every engine stores, so what we return is what we stored.</summary>
+    internal static DateTime StoredNow(TimeProvider clock)
+    {
+        var ticks = clock.GetUtcNow().UtcTicks;
+        return new DateTime(ticks - (ticks % 10), DateTimeKind.Utc);
+    }
+
+    private async Task<WriteOutcome> InsertAsync(DbConnection connection, DbTransaction? transaction, CustomerChange change, DateTime now, CancellationToken ct)
+    {
+        await using var command = CreateInsertCommand(connection, transaction, _dialect, change, now);
         try
         {
             var id = Convert.ToInt32(await command.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
@@ -294,10 +305,5 @@ internal sealed partial class CustomerStore(ResilientDb db, TimeProvider clock, 
         DateTime.SpecifyKind(reader.GetDateTime(5), DateTimeKind.Utc),
         reader.GetInt32(6));
 
-    /// <summary>UTC now at the microsecond precision every engine stores, so what we return is what we stored.</summary>
-    private DateTime Now()
-    {
-        var ticks = clock.GetUtcNow().UtcTicks;
-        return new DateTime(ticks - (ticks % 10), DateTimeKind.Utc);
-    }
+    private DateTime Now() => StoredNow(clock);
 }

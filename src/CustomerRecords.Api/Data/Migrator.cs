@@ -119,13 +119,11 @@ internal sealed partial class Migrator(CustomerDatabase database, IOptions<Datab
             ("Jane Smith", "jane.smith@example.com", "+1-555-0456"),
             ("Bob Johnson", "bob.johnson@example.com", "+1-555-0789"),
         ];
-        var now = clock.GetUtcNow().UtcDateTime;
-        now = new DateTime(now.Ticks - (now.Ticks % 10), DateTimeKind.Utc);
+        var now = CustomerStore.StoredNow(clock);
         foreach (var (name, email, phone) in samples)
         {
-            await using var insert = connection.CreateCommand(database.Dialect.InsertCustomer, transaction)
-                .With("@name", name).With("@email", email).With("@phone", phone).With("@now", now)
-                .With("@email_key", CustomerRules.EmailKey(email)).With("@name_key", CustomerRules.NameKey(name));
+            await using var insert = CustomerStore.CreateInsertCommand(
+                connection, transaction, database.Dialect, new CustomerChange(name, email, SetPhone: true, phone), now);
             await insert.ExecuteScalarAsync(ct);
         }
 
