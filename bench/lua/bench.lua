@@ -1,10 +1,11 @@
--- One wrk script for every scenario; bench.py picks the behaviour through environment variables:
+-- One wrk script for every scenario; the harness (bench/harness/loadrun.py) picks the behaviour
+-- through environment variables:
 --   BENCH_KIND   fixed | get | create | patch | mix | tcreate | tupdate
 --   BENCH_PATH   the path (fixed) or the path prefix an id is appended to (get, patch, mix, tupdate)
 --   BENCH_IDS    "lo-hi": ids are drawn uniformly from this range
 --   BENCH_WRITES percent of writes in "mix" (PATCH), the rest are GETs
 --   BENCH_TAG    unique per run, so generated emails never collide with earlier runs
--- done() prints one line "BENCHJSON {...}" that bench.py parses.
+-- done() prints one line "BENCHJSON {...}" that bench/harness/loadrun.py parses.
 
 local kind = os.getenv("BENCH_KIND") or "fixed"
 local path = os.getenv("BENCH_PATH") or "/"

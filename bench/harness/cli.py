@@ -1,0 +1,237 @@
+"""The command line and the run: build, start, load, measure every block, report, stop."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import signal
+import tempfile
+import time
+from pathlib import Path
+
+from . import servers
+from .common import REPO, RESULTS, log
+from .data import deep_cursor, load_data
+from .loadrun import combine_rounds, measure
+from .machine import git_commit, machine_info
+from .report import evaluate, markdown, ms, socket_errors, update_readme
+from .scenarios import BLOCKS, HOT_IDS, MIX_IDS, SCENARIOS
+from .servers import MariaDB, Processes, Redis, Target, publish
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="CustomerRecords benchmark")
+    p.add_argument("--rows", type=int, default=100_000, help="customers to load (default 100000)")
+    p.add_argument("--duration", type=float, default=15, help="seconds measured per point (default 15)")
+    p.add_argument("--warmup", type=float, default=None, help="seconds of warm-up per point (default 5, quick 1)")
+    p.add_argument("--connections", default="1 16 64", help='concurrency levels (default "1 16 64")')
+    p.add_argument("--scenarios", default="", help="comma/space separated scenario names (default: all); "
+                   + ", ".join(s[0] for s in SCENARIOS))
+    p.add_argument("--quick", action="store_true", help="smoke run: 10,000 rows, 3 s per point, 1 s warm-up")
+    p.add_argument("--buffer-pool", default="1G", help="MariaDB innodb_buffer_pool_size (default 1G)")
+    p.add_argument("--tutorial-app", default=str(REPO.parent / "shared" / "reference" / "tutorial_app.py"))
+    p.add_argument("--label", default="", help="suffix for the result file names (e.g. before, after)")
+    p.add_argument("--no-save", action="store_true", help="print the report but write nothing under bench/results/")
+    p.add_argument("--repeat", type=int, default=1, help="rounds per point, alternating within a block; the "
+                   "best round's req/s and latency are reported, errors summed over all rounds (default 1)")
+    p.add_argument("--hold", type=float, default=0, help="start everything, measure nothing, stop after this many "
+                   "seconds (for profiling by hand)")
+    p.add_argument("--startups", type=int, default=3, help="extra start-up measurements of the service (default 3)")
+    args = p.parse_args(argv)
+    if args.quick:
+        if "--rows" not in argv:
+            args.rows = 10_000
+        if "--duration" not in argv:
+            args.duration = 3
+    if args.warmup is None:
+        args.warmup = 1 if args.quick else 5
+    args.connections = [int(c) for c in args.connections.replace(",", " ").split()]
+    names = [s for s in args.scenarios.replace(",", " ").split() if s]
+    known = {s[0] for s in SCENARIOS}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        p.error(f"unknown scenario(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    args.selected = [s for s in SCENARIOS if not names or s[0] in names]
+    return args
+
+
+def render(path: Path) -> int:
+    """Re-writes the Markdown of a saved run (after a change to the report layout)."""
+    report = json.loads(path.read_text())
+    report["startups"] = [tuple(s) for s in report["startups"]]
+    evaluate(report)
+    text = markdown(report)
+    path.with_suffix(".md").write_text(text)
+    latest = RESULTS / "latest.md"
+    if "-quick" not in path.name:
+        latest.write_text(text)
+        update_readme(report, text, path.with_suffix(".md").name)
+    print(text)
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--render"]:
+        return render(Path(argv[1]))
+    args = parse_args(argv)
+    procs = Processes()
+
+    def on_signal(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+
+    stamp = dt.datetime.now(dt.timezone.utc)
+    commit = git_commit()
+    run_id = stamp.strftime("%Y-%m-%dT%H%MZ") + f"-{commit}" + (f"-{args.label}" if args.label else "")
+    raw = RESULTS / "raw" / run_id
+    raw.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="customerrecords-bench-"))
+    log(f"run {run_id}; work dir {work}; raw logs {raw}")
+    try:
+        return run(args, procs, work, raw, stamp, commit, run_id)
+    finally:
+        procs.stop_all()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(args, procs: Processes, work: Path, raw: Path, stamp: dt.datetime, commit: str, run_id: str) -> int:
+    targets_needed = {s[1] for s in args.selected}
+    tutorial_app = Path(args.tutorial_app)
+    notes = []
+    if "tutorial" in targets_needed and not tutorial_app.exists():
+        notes.append(f"Tutorial app not found at {tutorial_app}: its scenarios were skipped.")
+        args.selected = [s for s in args.selected if s[1] != "tutorial"]
+        targets_needed.discard("tutorial")
+
+    log("building Release (service and reference)")
+    api_dir, ref_dir = publish(work, raw)
+    api_dll = api_dir / "CustomerRecords.Api.dll"
+
+    log(f"starting MariaDB (buffer pool {args.buffer_pool})")
+    db = MariaDB(procs, work, args.buffer_pool)
+    db.start()
+    redis = None
+    if "svc_redis" in targets_needed:
+        log("starting Redis")
+        redis = Redis(procs, work)
+        redis.start()
+
+    log(f"loading {args.rows:,} customers")
+    load = load_data(db, api_dll, work, args.rows, raw)
+    log(f"loaded: {load}")
+
+    id_ranges = {"all": (1, args.rows), "hot": (1, min(HOT_IDS, args.rows)), "mix": (1, min(MIX_IDS, args.rows))}
+    deep_after = max(1, args.rows - 100)
+    deep_path = f"/customers?limit=50&sort=id&after={deep_cursor(deep_after)}"
+
+    def make_target(kind: str) -> Target:
+        return servers.make_target(kind, db, redis, procs, raw, api_dir, ref_dir, tutorial_app)
+
+    startups: list[tuple[str, dict]] = []
+    if args.startups > 0 and any(t.startswith("svc_") for t in targets_needed):
+        for i in range(args.startups):
+            t = make_target("svc_memory")
+            s = t.start()
+            t.stop()
+            startups.append((f"service-memory (start {i + 1})", s))
+            log(f"start-up: {s}")
+
+    # The long-lived programs are all started first (one at a time, each start timed) and stay up, idle
+    # when not measured; then comparable scenarios run back to back at each concurrency, so a ratio is
+    # never taken across minutes of changing background load.
+    targets: dict[str, Target] = {}
+    for kind in ["ref", "svc_none", "svc_memory", "svc_redis"]:
+        if kind in targets_needed:
+            targets[kind] = make_target(kind)
+            startups.append((targets[kind].name, targets[kind].start()))
+            log(f"{targets[kind].name} up: {targets[kind].startup}")
+
+    if args.hold:
+        # For profiling by hand: everything up, nothing measured, stopped after --hold seconds.
+        for kind, t in targets.items():
+            log(f"holding {t.name}: {t.base} pid {t.proc.pid}")
+        log(f"MariaDB 127.0.0.1:{db.port} (socket {db.socket}); deep page path {deep_path}; holding {args.hold:.0f} s")
+        time.sleep(args.hold)
+        return 0
+
+    by_name = {s[0]: s for s in args.selected}
+    results: dict[str, dict] = {}
+    for block in BLOCKS:
+        block = [n for n in block if n in by_name]
+        for c in args.connections:
+            rounds: dict[str, list[dict]] = {}
+            for rnd in range(args.repeat):
+                for name in block:
+                    _, kind, wrk_kind, path, ids_key, title = by_name[name]
+                    path = deep_path if path == "DEEP" else path
+                    ids = id_ranges[ids_key] if ids_key else None
+                    sc = results.setdefault(name, {"name": name, "title": title, "kind": wrk_kind, "path": path,
+                                                   "ids": list(ids) if ids else None, "points": []})
+                    notes_sc = []
+                    if name == "list_deep":
+                        notes_sc.append(f"Cursor after id {deep_after:,} of {args.rows:,} (sort=id, limit 50).")
+                    if ids_key:
+                        notes_sc.append(f"Ids uniform in {ids[0]:,}–{ids[1]:,}.")
+                    if kind == "tutorial":
+                        notes_sc.append("The app is restarted before each point (a broken shared connection stays "
+                                        "broken); no warm-up.")
+                    sc["note"] = " ".join(notes_sc)
+                    target = targets.get(kind)
+                    if kind == "tutorial":
+                        target = make_target(kind)
+                        target.start()
+                    try:
+                        point = measure(target, db, redis, name, wrk_kind, path, ids, c, args, raw,
+                                        warm=kind != "tutorial" and rnd == 0)
+                    finally:
+                        if kind == "tutorial":
+                            target.stop()
+                    rounds.setdefault(name, []).append(point)
+                    log(f"{name} @{c}" + (f" round {rnd + 1}" if args.repeat > 1 else "")
+                        + f": {point['rps']:,.0f} req/s, p50 {ms(point['latency_us']['p50'])} ms, "
+                        f"p99 {ms(point['latency_us']['p99'])} ms, non-2xx {point['errors']['status']}, "
+                        f"socket {socket_errors(point)}, cpu {point['cpu_pct']['server']}%, rss {point['rss_mb']} MB, "
+                        f"others {point['others_cpu_pct']}%")
+            for name, points in rounds.items():
+                results[name]["points"].append(combine_rounds(points))
+    for target in targets.values():
+        target.stop()
+    scenarios_out = list(results.values())
+
+    # Failures no client saw (e.g. a request whose client had already gone) show only in the logs.
+    for log_file in sorted(raw.glob("service-*.log")):
+        counts = {level: 0 for level in ("crit", "fail", "warn")}
+        for line in open(log_file, errors="replace"):
+            for level in counts:
+                if f"{level}: " in line[:40]:
+                    counts[level] += 1
+        if any(counts.values()):
+            notes.append(f"Server log {log_file.name}: " + ", ".join(f"{n} {lvl}" for lvl, n in counts.items() if n)
+                         + " (see bench/results/raw/)")
+
+    order_names = [s[0] for s in SCENARIOS]
+    scenarios_out.sort(key=lambda sc: order_names.index(sc["name"]))
+    report = {
+        "date": stamp.strftime("%Y-%m-%d %H:%M UTC"), "run_id": run_id, "commit": commit, "machine": machine_info(),
+        "rows": args.rows, "duration_s": args.duration, "warmup_s": args.warmup, "connections": args.connections,
+        "load": load, "startups": startups, "repeat": args.repeat, "scenarios": scenarios_out, "notes": notes,
+        "settings": {"service": "Release publish, ASPNETCORE_ENVIRONMENT=Production, Logging:LogLevel:Default=Warning, RateLimit:Enabled=false, "
+                                "Cache:CacheHeader=false", "mariadb_buffer_pool": args.buffer_pool,
+                     "hot_ids": HOT_IDS, "mix_ids": MIX_IDS},
+    }
+    evaluate(report)
+    text = markdown(report)
+    print(text)
+    if not args.no_save:
+        name = stamp.strftime("%Y-%m-%d") + f"-{commit}" + (f"-{args.label}" if args.label else "") + ("-quick" if args.quick else "")
+        (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
+        (RESULTS / f"{name}.md").write_text(text)
+        if not args.quick:
+            (RESULTS / "latest.md").write_text(text)
+            update_readme(report, text, f"{name}.md")
+        log(f"wrote bench/results/{name}.json and .md" + ("" if args.quick else " and latest.md"))
+    return 0

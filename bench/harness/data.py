@@ -1,0 +1,89 @@
+"""The rows: generated in the service's table layout, bulk-loaded for the service and the tutorial app."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import struct
+import subprocess
+import time
+from pathlib import Path
+
+from .common import free_port
+from .servers import MariaDB, service_env
+
+FIRST_NAMES = ["Ada", "Alan", "Barbara", "Claude", "Dennis", "Edsger", "Frances", "Grace", "Hedy", "Ivan",
+               "Jean", "Ken", "Linus", "Margaret", "Niklaus", "Ole", "Radia", "Sophie", "Tim", "Yukihiro"]
+LAST_NAMES = ["Allen", "Backus", "Cerf", "Dijkstra", "Engelbart", "Floyd", "Goldberg", "Hopper", "Iverson",
+              "Jones", "Knuth", "Lamport", "McCarthy", "Naur", "Ousterhout", "Perlis", "Ritchie", "Stroustrup",
+              "Thompson", "Wirth", "Liskov", "Hamilton", "Kay", "Lovelace", "Turing"]
+
+
+
+def write_rows(path: Path, rows: int) -> None:
+    """Tab-separated rows in the service's table layout, email_key/name_key computed here."""
+    base = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    nf, nl = len(FIRST_NAMES), len(LAST_NAMES)
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        lines = []
+        for i in range(1, rows + 1):
+            first, last = FIRST_NAMES[i % nf], LAST_NAMES[(i // nf) % nl]
+            name = f"{first} {last}"
+            email = f"{first.lower()}.{last.lower()}.{i}@example.com"
+            phone = "\\N" if i % 5 == 0 else f"+1-555-{i % 10000:04d}"
+            stamp = (base + dt.timedelta(seconds=i)).strftime("%Y-%m-%d %H:%M:%S.000000")
+            lines.append(f"{i}\t{name}\t{email}\t{phone}\t{stamp}\t{stamp}\t1\t{email.lower()}\t{name.lower()}\n")
+            if len(lines) == 50000:
+                f.writelines(lines)
+                lines.clear()
+        f.writelines(lines)
+
+
+def load_data(db: MariaDB, api_dll: Path, work: Path, rows: int, raw: Path) -> dict:
+    t0 = time.monotonic()
+    env = service_env(db, "None", None, free_port())
+    result = subprocess.run(["dotnet", str(api_dll), "migrate"], env=env, capture_output=True, text=True, cwd=api_dll.parent)
+    (raw / "migrate.log").write_text(result.stdout + result.stderr)
+    if result.returncode != 0:
+        raise RuntimeError(f"migration failed (see {raw / 'migrate.log'})")
+    t_migrate = time.monotonic() - t0
+
+    tsv = work / "customers.tsv"
+    write_rows(tsv, rows)
+    t_generate = time.monotonic() - t0 - t_migrate
+
+    # One LOAD DATA in one transaction; the generator already guarantees uniqueness, so skip the checks.
+    db.sql("SET GLOBAL innodb_flush_log_at_trx_commit = 2;")
+    db.sql(f"""SET SESSION unique_checks = 0; SET SESSION foreign_key_checks = 0;
+        LOAD DATA LOCAL INFILE '{tsv}' INTO TABLE customers
+            FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n'
+            (id, name, email, phone, created_at, updated_at, version, email_key, name_key);
+        SET SESSION unique_checks = 1;""", database="customers", local_infile=True)
+    t_load = time.monotonic() - t0 - t_migrate - t_generate
+
+    # The original app's database: its own schema (as the tutorial wrote it), the same rows.
+    db.sql("""CREATE TABLE customers (
+            id INT AUTO_INCREMENT PRIMARY KEY,
+            name VARCHAR(255) NOT NULL,
+            email VARCHAR(255) NOT NULL UNIQUE,
+            phone VARCHAR(20),
+            created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+            updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP);
+        SET SESSION unique_checks = 0;
+        LOAD DATA LOCAL INFILE '""" + str(tsv) + """' INTO TABLE customers
+            FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n'
+            (id, name, email, phone, created_at, updated_at, @version, @email_key, @name_key);""",
+           database="tutorial", local_infile=True)
+    db.sql("SET GLOBAL innodb_flush_log_at_trx_commit = 1;")
+    t_tutorial = time.monotonic() - t0 - t_migrate - t_generate - t_load
+    tsv.unlink()
+    counted = int(db.sql("SELECT COUNT(*) FROM customers", database="customers").stdout.strip())
+    if counted != rows:
+        raise RuntimeError(f"loaded {counted} rows, expected {rows}")
+    return {"rows": rows, "migrate_s": round(t_migrate, 2), "generate_s": round(t_generate, 2),
+            "load_s": round(t_load, 2), "tutorial_copy_s": round(t_tutorial, 2)}
+
+
+def deep_cursor(after_id: int) -> str:
+    """The service's keyset cursor for sort=id: version 1, sort 1 (id ascending), id as int32 big-endian."""
+    return base64.urlsafe_b64encode(bytes([1, 1]) + struct.pack(">i", after_id)).rstrip(b"=").decode()

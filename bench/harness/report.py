@@ -1,0 +1,247 @@
+"""The report: targets and ratios evaluated from the measured points, the Markdown, and its quote in
+bench/README.md."""
+
+from __future__ import annotations
+
+from .common import BENCH
+from .scenarios import OURS, READ_ONLY
+
+
+def ms(us: float) -> str:
+    return f"{us / 1000:.2f}"
+
+
+def socket_errors(point: dict) -> int:
+    e = point["errors"]
+    return e["connect"] + e["read"] + e["write"] + e["timeout"]
+
+
+def markdown(report: dict) -> str:
+    out = []
+    m = report["machine"]
+    out.append(f"# CustomerRecords benchmark — {report['date']}\n")
+    out.append(f"- Commit: `{report['commit']}`; rows: {report['rows']:,}; {report['duration_s']} s per point after a "
+               f"{report['warmup_s']} s warm-up; connections: {', '.join(map(str, report['connections']))}; wrk threads: min(2, connections)")
+    out.append(f"- Machine: {m['cpus']} × {m['cpu_model']}, {m['memory_gib']} GiB, kernel {m['kernel']}, {m['os']}; "
+               f".NET SDK {m['dotnet']}; {m['mariadb'].split(' for ')[0]}; {m['redis'].split(' sha=')[0]}; {m['wrk']}")
+    out.append("- wrk, the service, MariaDB (and Redis) share the same cores: absolute numbers are a floor, the ratios are the point.")
+    if report.get("repeat", 1) > 1:
+        out.append(f"- Each point ran {report['repeat']} rounds, alternating with the other scenarios of its block; "
+                   "req/s, latency and CPU are the best round's (least disturbed by the rest of the machine), "
+                   "errors are summed over all rounds, RSS is the highest of all rounds.")
+    load = report.get("load", {})
+    if load:
+        out.append(f"- Bulk load of {load['rows']:,} rows: migrate {load['migrate_s']} s, generate {load['generate_s']} s, "
+                   f"LOAD DATA {load['load_s']} s, tutorial copy {load['tutorial_copy_s']} s")
+    if report.get("notes"):
+        for note in report["notes"]:
+            out.append(f"- {note}")
+    out.append("")
+
+    out.append("## Summary\n")
+    out.append(summary_table(report))
+    out.append("")
+
+    out.append("## Targets\n")
+    out.append("| Target | Measured | Result |")
+    out.append("|---|---|---|")
+    for t in report["targets"]:
+        out.append(f"| {t['target']} | {t['measured']} | {t['result']} |")
+    out.append("")
+
+    out.append("## Ratios (requests/s)\n")
+    conns = report["connections"]
+    out.append("| Ratio | " + " | ".join(f"{c} conn" for c in conns) + " |")
+    out.append("|---|" + "---|" * len(conns))
+    for r in report["ratios"]:
+        out.append(f"| {r['name']} | " + " | ".join(r["values"].get(str(c), "n/a") for c in conns) + " |")
+    out.append("")
+
+    out.append("## Start-up (process start → first 200)\n")
+    out.append("| Program | /health/live (or first route) s | first read s |")
+    out.append("|---|---|---|")
+    for name, s in report["startups"]:
+        out.append(f"| {name} | {s['to_ready_s']} | {s['to_first_read_s']} |")
+    out.append("")
+
+    out.append("## Scenarios\n")
+    out.append("non-2xx: responses with status ≥ 400 as wrk counts them; socket errors: connect/read/write errors and "
+               "timeouts (2 s). CPU: % of one core over the measured run (200% = both cores); CPU µs/req: the server's "
+               "CPU time per response (steadier than req/s when the machine is shared); others: CPU the rest of "
+               "the machine used meanwhile (noise: anything well above 0 means the point shared the cores with "
+               "unrelated work). RSS: highest VmRSS sampled every 0.25 s during the run; peak: VmHWM since the "
+               "process started.\n")
+    for sc in report["scenarios"]:
+        out.append(f"### {sc['title']} (`{sc['name']}`)\n")
+        if sc.get("note"):
+            out.append(sc["note"] + "\n")
+        out.append("| conns | req/s | p50 ms | p99 ms | non-2xx | socket errors | server CPU % | CPU µs/req | db CPU % | wrk CPU % | others CPU % | RSS MB | peak RSS MB |")
+        out.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for p in sc["points"]:
+            if "skipped" in p:
+                out.append(f"| {p['connections']} | skipped: {p['skipped']} | | | | | | | | | | | |")
+                continue
+            out.append(f"| {p['connections']} | {p['rps']:,.0f} | {ms(p['latency_us']['p50'])} | {ms(p['latency_us']['p99'])} | "
+                       f"{p['errors']['status']:,} | {socket_errors(p):,} | {p['cpu_pct']['server']} | {p['server_cpu_us_per_req']} | {p['cpu_pct']['db']} | "
+                       f"{p['wrk_cpu_pct']} | {p['others_cpu_pct']} | "
+                       f"{p['rss_mb']} | {p['peak_rss_mb']} |")
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+def successes_per_s(p: dict) -> float:
+    """Responses below 400 per second, over every round of the point (errors are counted over all rounds)."""
+    requests = p.get("requests_all_rounds", p["requests"])
+    duration = p.get("duration_us_all_rounds", p["duration_us"])
+    return (requests - p["errors"]["status"]) / (duration / 1e6) if duration else 0.0
+
+
+def summary_table(report: dict) -> str:
+    """One row per scenario: requests/s at each concurrency, p99 and errors."""
+    conns = report["connections"]
+    head = ("| Scenario | " + " | ".join(f"req/s @{c}" for c in conns) + " | " + " | ".join(f"p99 ms @{c}" for c in conns)
+            + " | errors (non-2xx + socket) |")
+    lines = [head, "|---|" + "---:|" * (2 * len(conns) + 1)]
+    for sc in report["scenarios"]:
+        pts = {p["connections"]: p for p in sc["points"] if "skipped" not in p}
+        rps = [f"{pts[c]['rps']:,.0f}" if c in pts else "" for c in conns]
+        p99 = [ms(pts[c]["latency_us"]["p99"]) if c in pts else "" for c in conns]
+        errors = sum(p["errors"]["status"] + socket_errors(p) for p in pts.values())
+        total = sum(p.get("requests_all_rounds", p["requests"]) + socket_errors(p) for p in pts.values())
+        err = f"{errors:,}" + (f" ({100 * errors / total:.0f}%)" if errors and total else "")
+        lines.append(f"| {sc['title']} | " + " | ".join(rps) + " | " + " | ".join(p99) + f" | {err} |")
+    return "\n".join(lines)
+
+
+def evaluate(report: dict) -> None:
+    by = {sc["name"]: {p["connections"]: p for p in sc["points"] if "skipped" not in p} for sc in report["scenarios"]}
+    conns = report["connections"]
+    top = 64 if 64 in conns else max(conns)
+
+    def rps(name: str, c: int) -> float | None:
+        return by.get(name, {}).get(c, {}).get("rps")
+
+    def ratio(a: str, b: str, c: int) -> float | None:
+        x, y = rps(a, c), rps(b, c)
+        return x / y if x is not None and y else None
+
+    ratios = []
+    for label, a, b in [("Our cached read / bare JSON", "get_cached", "ref_json"),
+                        ("Our cached read (Redis mode) / bare JSON", "get_cached_redis", "ref_json"),
+                        ("Our database read / bare database endpoint", "get_db", "ref_db"),
+                        ("Ours / tutorial app: GET /read/{id}", "t_read", "tut_read"),
+                        ("Ours / tutorial app: PUT /update/{id}", "t_update", "tut_update"),
+                        ("Ours / tutorial app: POST /create", "t_create", "tut_create")]:
+        values = {str(c): f"{r:.2f}" for c in conns if (r := ratio(a, b, c)) is not None}
+        if values:
+            ratios.append({"name": label, "values": values})
+    # CPU per response moves less than requests/s when the machine is shared.
+    for label, a, b in [("Server CPU per request: our cached read / bare JSON", "get_cached", "ref_json"),
+                        ("Server CPU per request: our database read / bare database endpoint", "get_db", "ref_db")]:
+        values = {}
+        for c in conns:
+            pa, pb = by.get(a, {}).get(c), by.get(b, {}).get(c)
+            if pa and pb and pa.get("server_cpu_us_per_req") and pb.get("server_cpu_us_per_req"):
+                values[str(c)] = f"{pa['server_cpu_us_per_req'] / pb['server_cpu_us_per_req']:.2f}"
+        if values:
+            ratios.append({"name": label, "values": values})
+    # Successful responses only: the tutorial app's error pages are fast but are not answers.
+    good = {}
+    for a, b in [("t_read", "tut_read"), ("t_update", "tut_update"), ("t_create", "tut_create")]:
+        values = {}
+        for c in conns:
+            pa, pb = by.get(a, {}).get(c), by.get(b, {}).get(c)
+            if pa and pb:
+                ga, gb = successes_per_s(pa), successes_per_s(pb)
+                if gb >= 1 and ga / gb < 100:
+                    values[str(c)] = f"{ga / gb:.2f}"
+                else:  # a ratio over a near-zero denominator says less than the two numbers
+                    values[str(c)] = f"{ga:,.0f} vs {gb:,.1f} per s"
+        if values:
+            good[a] = values
+    for a, label in [("t_read", "GET /read/{id}"), ("t_update", "PUT /update/{id}"), ("t_create", "POST /create")]:
+        if a in good:
+            ratios.append({"name": f"Ours / tutorial app, successful responses/s: {label}", "values": good[a]})
+    report["ratios"] = ratios
+
+    def verdict(ok: bool | None) -> str:
+        return "n/a" if ok is None else ("met" if ok else "NOT met")
+
+    targets = []
+    r = ratio("get_cached", "ref_json", top)
+    targets.append({"target": f"Cached read by id ≥ 60% of bare JSON req/s at {top} connections",
+                    "measured": f"{r:.0%}" if r is not None else "n/a", "result": verdict(None if r is None else r >= 0.60)})
+    r = ratio("get_db", "ref_db", top)
+    targets.append({"target": f"Database read by id ≥ 80% of bare database endpoint req/s at {top} connections",
+                    "measured": f"{r:.0%}" if r is not None else "n/a", "result": verdict(None if r is None else r >= 0.80)})
+
+    total_errors, worst = 0, []
+    for name in sorted(OURS):
+        for c, p in by.get(name, {}).items():
+            n = p["errors"]["status"] + socket_errors(p)
+            total_errors += n
+            if n:
+                worst.append(f"{name}@{c}: {n}")
+    measured = "0" if total_errors == 0 else f"{total_errors} ({', '.join(worst[:6])})"
+    any_ours = any(by.get(n) for n in OURS)
+    targets.append({"target": "Zero errors (non-2xx + socket) in every scenario of ours, at every concurrency",
+                    "measured": measured, "result": verdict(None if not any_ours else total_errors == 0)})
+
+    p99s = []
+    for name in ("get_cached", "get_cached_redis", "get_db", "t_read"):
+        p = by.get(name, {}).get(16)
+        if p:
+            p99s.append((name, p["latency_us"]["p99"]))
+    targets.append({"target": "p99 ≤ 10 ms at 16 connections for reads by id",
+                    "measured": ", ".join(f"{n} {ms(v)} ms" for n, v in p99s) or "n/a",
+                    "result": verdict(None if not p99s else all(v <= 10000 for _, v in p99s))})
+
+    first, deep = by.get("list_first", {}).get(1), by.get("list_deep", {}).get(1)
+    if first and deep:
+        q = deep["latency_us"]["p50"] / first["latency_us"]["p50"]
+        others = []
+        for c in conns:
+            f2, d2 = by["list_first"].get(c), by["list_deep"].get(c)
+            if f2 and d2 and c != 1:
+                others.append(f"{c} conn {d2['latency_us']['p50'] / f2['latency_us']['p50']:.2f}×")
+        depth_note = "" if report["rows"] >= 1_000_000 else f" (table of {report['rows']:,} rows, not 1,000,000)"
+        targets.append({"target": "Page deep in 1,000,000 rows within 1.5× the first page's time (p50, 1 connection)",
+                        "measured": f"{q:.2f}× ({ms(deep['latency_us']['p50'])} vs {ms(first['latency_us']['p50'])} ms)"
+                                    + (f"; {', '.join(others)}" if others else "") + depth_note,
+                        "result": verdict(q <= 1.5) + ("" if report["rows"] >= 1_000_000 else " (smaller table)")})
+    else:
+        targets.append({"target": "Page deep in 1,000,000 rows within 1.5× the first page's time", "measured": "n/a", "result": "n/a"})
+
+    rss = [(name, c, p["rss_mb"]) for name in OURS for c, p in by.get(name, {}).items()]
+    if rss:
+        name, c, top_rss = max(rss, key=lambda x: x[2])
+        reads = [x for x in rss if x[0] in READ_ONLY]
+        read_note = ""
+        if reads:
+            rn, rc, rtop = max(reads, key=lambda x: x[2])
+            read_note = f"; read-only scenarios: {rtop} MB ({rn} at {rc} conn)"
+        targets.append({"target": "Steady-state RSS ≤ 250 MB under load (highest VmRSS sampled in any scenario of ours)",
+                        "measured": f"{top_rss} MB ({name} at {c} conn){read_note}", "result": verdict(top_rss <= 250)})
+    starts = [(n, s["to_first_read_s"]) for n, s in report["startups"] if n.startswith("service")]
+    if starts:
+        worst_start = max(starts, key=lambda x: x[1])
+        targets.append({"target": "Start-up to first successful request ≤ 1.5 s (worst start, GET /customers/1)",
+                        "measured": ", ".join(f"{n} {v:.2f} s" for n, v in starts), "result": verdict(worst_start[1] <= 1.5)})
+    report["targets"] = targets
+
+
+README_START, README_END = "<!-- latest results: start -->", "<!-- latest results: end -->"
+
+
+def update_readme(report: dict, text: str, md_name: str) -> None:
+    """Quotes the run's summary, targets and ratios in bench/README.md, between the markers."""
+    readme = BENCH / "README.md"
+    content = readme.read_text()
+    if README_START not in content or README_END not in content:
+        return
+    keep = text.split("## Start-up", 1)[0]  # header, summary, targets, ratios
+    keep = keep.split("\n", 1)[1].strip()  # drop the report's own title
+    block = (f"{README_START}\n_From [`results/{md_name}`](results/{md_name}) — every scenario's full table, "
+             f"CPU and memory are there._\n\n{keep.replace('## ', '### ')}\n{README_END}")
+    head, rest = content.split(README_START, 1)
+    readme.write_text(head + block + rest.split(README_END, 1)[1])
