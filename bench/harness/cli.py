@@ -17,7 +17,7 @@ from .data import deep_cursor, load_data
 from .loadrun import combine_rounds, measure
 from .machine import git_commit, machine_info
 from .report import evaluate, markdown, ms, socket_errors, update_readme
-from .scenarios import BLOCKS, HOT_IDS, MIX_IDS, SCENARIOS
+from .scenarios import BLOCKS, HOT_IDS, MIX_IDS, OLD_KINDS, OLD_NAMES, SCENARIOS
 from .servers import MariaDB, Processes, Redis, Target, publish
 
 
@@ -48,7 +48,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if args.warmup is None:
         args.warmup = 1 if args.quick else 5
     args.connections = [int(c) for c in args.connections.replace(",", " ").split()]
-    names = [s for s in args.scenarios.replace(",", " ").split() if s]
+    names = [OLD_NAMES.get(s, s) for s in args.scenarios.replace(",", " ").split() if s]
     known = {s[0] for s in SCENARIOS}
     unknown = [n for n in names if n not in known]
     if unknown:
@@ -61,6 +61,8 @@ def render(path: Path) -> int:
     """Re-writes the Markdown of a saved run (after a change to the report layout)."""
     report = json.loads(path.read_text())
     report["startups"] = [tuple(s) for s in report["startups"]]
+    for sc in report["scenarios"]:
+        sc["name"], sc["kind"] = OLD_NAMES.get(sc["name"], sc["name"]), OLD_KINDS.get(sc["kind"], sc["kind"])
     evaluate(report)
     text = markdown(report)
     path.with_suffix(".md").write_text(text)

@@ -61,7 +61,7 @@ def load_data(db: MariaDB, api_dll: Path, work: Path, rows: int, raw: Path) -> d
         SET SESSION unique_checks = 1;""", database="customers", local_infile=True)
     t_load = time.monotonic() - t0 - t_migrate - t_generate
 
-    # The original app's database: its own schema (as the tutorial wrote it), the same rows.
+    # The tutorial app's database: its own schema (as the tutorial wrote it), the same rows.
     db.sql("""CREATE TABLE customers (
             id INT AUTO_INCREMENT PRIMARY KEY,
             name VARCHAR(255) NOT NULL,

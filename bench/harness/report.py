@@ -129,9 +129,9 @@ def evaluate(report: dict) -> None:
     for label, a, b in [("Our cached read / bare JSON", "get_cached", "ref_json"),
                         ("Our cached read (Redis mode) / bare JSON", "get_cached_redis", "ref_json"),
                         ("Our database read / bare database endpoint", "get_db", "ref_db"),
-                        ("Ours / tutorial app: GET /read/{id}", "t_read", "tut_read"),
-                        ("Ours / tutorial app: PUT /update/{id}", "t_update", "tut_update"),
-                        ("Ours / tutorial app: POST /create", "t_create", "tut_create")]:
+                        ("Original route (ours) / tutorial app: GET /read/{id}", "orig_read", "tut_read"),
+                        ("Original route (ours) / tutorial app: PUT /update/{id}", "orig_update", "tut_update"),
+                        ("Original route (ours) / tutorial app: POST /create", "orig_create", "tut_create")]:
         values = {str(c): f"{r:.2f}" for c in conns if (r := ratio(a, b, c)) is not None}
         if values:
             ratios.append({"name": label, "values": values})
@@ -147,7 +147,7 @@ def evaluate(report: dict) -> None:
             ratios.append({"name": label, "values": values})
     # Successful responses only: the tutorial app's error pages are fast but are not answers.
     good = {}
-    for a, b in [("t_read", "tut_read"), ("t_update", "tut_update"), ("t_create", "tut_create")]:
+    for a, b in [("orig_read", "tut_read"), ("orig_update", "tut_update"), ("orig_create", "tut_create")]:
         values = {}
         for c in conns:
             pa, pb = by.get(a, {}).get(c), by.get(b, {}).get(c)
@@ -159,9 +159,9 @@ def evaluate(report: dict) -> None:
                     values[str(c)] = f"{ga:,.0f} vs {gb:,.1f} per s"
         if values:
             good[a] = values
-    for a, label in [("t_read", "GET /read/{id}"), ("t_update", "PUT /update/{id}"), ("t_create", "POST /create")]:
+    for a, label in [("orig_read", "GET /read/{id}"), ("orig_update", "PUT /update/{id}"), ("orig_create", "POST /create")]:
         if a in good:
-            ratios.append({"name": f"Ours / tutorial app, successful responses/s: {label}", "values": good[a]})
+            ratios.append({"name": f"Original route (ours) / tutorial app, successful responses/s: {label}", "values": good[a]})
     report["ratios"] = ratios
 
     def verdict(ok: bool | None) -> str:
@@ -188,7 +188,7 @@ def evaluate(report: dict) -> None:
                     "measured": measured, "result": verdict(None if not any_ours else total_errors == 0)})
 
     p99s = []
-    for name in ("get_cached", "get_cached_redis", "get_db", "t_read"):
+    for name in ("get_cached", "get_cached_redis", "get_db", "orig_read"):
         p = by.get(name, {}).get(16)
         if p:
             p99s.append((name, p["latency_us"]["p99"]))

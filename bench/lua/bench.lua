@@ -1,7 +1,8 @@
 -- One wrk script for every scenario; the harness (bench/harness/loadrun.py) picks the behaviour
 -- through environment variables:
---   BENCH_KIND   fixed | get | create | patch | mix | tcreate | tupdate
---   BENCH_PATH   the path (fixed) or the path prefix an id is appended to (get, patch, mix, tupdate)
+--   BENCH_KIND   fixed | get | create | patch | mix | orig_create | orig_update
+--                (orig_*: the original app's routes, POST /create and PUT /update/{id})
+--   BENCH_PATH   the path (fixed) or the path prefix an id is appended to (get, patch, mix, orig_update)
 --   BENCH_IDS    "lo-hi": ids are drawn uniformly from this range
 --   BENCH_WRITES percent of writes in "mix" (PATCH), the rest are GETs
 --   BENCH_TAG    unique per run, so generated emails never collide with earlier runs
@@ -54,7 +55,7 @@ elseif kind == "create" then
     local body = string.format('{"name":"Bench %d","email":"%s","phone":"+1-555-0100"}', counter, email)
     return wrk.format("POST", path, json_headers, body)
   end
-elseif kind == "tcreate" then
+elseif kind == "orig_create" then
   function request()
     local email = unique_email()
     local body = string.format('{"name":"Bench %d","email":"%s"}', counter, email)
@@ -66,7 +67,7 @@ elseif kind == "patch" then
     local body = string.format('{"name":"Patched %s %d %d"}', tag, tid or 0, counter)
     return wrk.format("PATCH", path .. random_id(), patch_headers, body)
   end
-elseif kind == "tupdate" then
+elseif kind == "orig_update" then
   function request()
     local body = string.format('{"email":"%s"}', unique_email())
     return wrk.format("PUT", path .. random_id(), json_headers, body)
