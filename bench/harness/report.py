@@ -241,7 +241,7 @@ def update_readme(report: dict, text: str, md_name: str) -> None:
         return
     keep = text.split("## Start-up", 1)[0]  # header, summary, targets, ratios
     keep = keep.split("\n", 1)[1].strip()  # drop the report's own title
-    block = (f"{README_START}\n_From [`results/{md_name}`](results/{md_name}) — every scenario's full table, "
-             f"CPU and memory are there._\n\n{keep.replace('## ', '### ')}\n{README_END}")
+    block = (f"{README_START}\n_Run of {report['date']}, from [`results/{md_name}`](results/{md_name}) — every "
+             f"scenario's full table, CPU and memory are there._\n\n{keep.replace('## ', '### ')}\n{README_END}")
     head, rest = content.split(README_START, 1)
     readme.write_text(head + block + rest.split(README_END, 1)[1])
