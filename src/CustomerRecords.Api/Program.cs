@@ -1,13 +1,19 @@
+using CustomerRecords.Api.Auth;
 using CustomerRecords.Api.Caching;
+using CustomerRecords.Api.Cli;
 using CustomerRecords.Api.Customers;
 using CustomerRecords.Api.Data;
+using CustomerRecords.Api.Docs;
 using CustomerRecords.Api.Errors;
-using CustomerRecords.Api.Http;
+using CustomerRecords.Api.Hosting;
+using CustomerRecords.Api.Idempotency;
 using CustomerRecords.Api.Operations;
-using CustomerRecords.Api.Security;
+using CustomerRecords.Api.OriginalRoutes;
+using CustomerRecords.Api.Redaction;
+using CustomerRecords.Api.Secrets;
 
 // `hash-key` / `generate-key` print API-key material and exit without starting anything.
-if (SecurityCommands.TryRunSecurityCommand(args, Console.Out))
+if (KeyCommands.TryRun(args, Console.Out))
 {
     return;
 }
@@ -16,22 +22,28 @@ if (SecurityCommands.TryRunSecurityCommand(args, Console.Out))
 var migrateOnly = args is ["migrate", ..];
 var builder = WebApplication.CreateBuilder(migrateOnly ? args[1..] : args);
 
-builder.AddSecurity();
+// First: any later setting may come from a secret file.
+builder.Configuration.AddSecretFiles();
+builder.AddLogRedaction();
 builder.AddOperations();
 builder.AddErrorHandling();
+builder.AddAuth();
+builder.AddHosting();
 builder.AddDatabase();
 builder.AddCaching();
+builder.AddIdempotency();
 builder.AddCustomers();
+builder.AddOriginalRoutes();
 builder.AddApiDocs();
 
 var app = builder.Build();
 
 app.UseErrorHandling();
-app.UseSecurity();
+app.UseEdge();
 app.MapOperations();
 app.MapHealth();
 app.MapCustomersApi();
-app.MapTutorialApi();
+app.MapOriginalRoutes();
 app.MapApiDocs();
 
 await app.MigrateDatabaseAsync(force: migrateOnly);

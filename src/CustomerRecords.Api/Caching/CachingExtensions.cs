@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using CustomerRecords.Api.Customers;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.Options;
@@ -10,8 +9,19 @@ using ZiggyCreatures.Caching.Fusion.Serialization.SystemTextJson;
 
 namespace CustomerRecords.Api.Caching;
 
+/// <summary>The JSON metadata of the types features cache in Redis; each feature adds its own source-generated context.</summary>
+internal sealed class CacheJsonOptions
+{
+    public IList<IJsonTypeInfoResolver> TypeInfoResolvers { get; } = [];
+}
+
 internal static class CachingExtensions
 {
+    /// <summary>
+    /// Registers the service's one <see cref="IFusionCache"/>, built by FusionCache's own builder: memory (L1)
+    /// always, and in <see cref="CacheMode.Redis"/> a Redis L2 and a Redis backplane over one shared connection.
+    /// Features decide from <see cref="CacheOptions.Mode"/> whether to use it at all (<see cref="CacheMode.None"/>).
+    /// </summary>
     public static WebApplicationBuilder AddCaching(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<CacheOptions>()
@@ -20,91 +30,97 @@ internal static class CachingExtensions
             .Validate(o => o.Mode != CacheMode.Redis || !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("Redis")),
                 "Cache:Mode is Redis but ConnectionStrings:Redis is empty: set it (host:port[,ssl=true,password=...]) or choose Cache:Mode Memory.")
             .ValidateOnStart();
-        builder.Services.AddSingleton<CacheMetrics>();
-        builder.Services.AddSingleton<CustomerCache>();
-        builder.Services.AddHostedService<CacheRepairService>();
+        builder.Services.AddOptions<CacheJsonOptions>();
 
-        // Registered whatever the mode; CustomerCache resolves it only when caching is on. The mode is
-        // read when the cache is first built, so settings layered on after this call still count.
+        // The mode is read when the cache is first built (not now), so settings layered on after this call still count.
         builder.Services.AddSingleton(sp => new RedisConnection(
             sp.GetRequiredService<IConfiguration>().GetConnectionString("Redis") ?? string.Empty,
-            sp.GetRequiredService<IOptions<CacheOptions>>().Value.RedisHardTimeout,
+            Settings(sp).RedisHardTimeout,
             sp.GetRequiredService<ILogger<RedisConnection>>()));
-        builder.Services.AddSingleton<IFusionCache>(sp => CreateCache(sp, sp.GetRequiredService<IOptions<CacheOptions>>().Value));
+
+        var cache = builder.Services.AddFusionCache()
+            .WithOptions((sp, options) => Configure(options, Settings(sp)))
+            .WithRegisteredLogger()
+            .WithMemoryCache(sp => new MemoryCache(new MemoryCacheOptions { SizeLimit = Settings(sp).MemoryMaxEntries }))
+            .WithSerializer(sp => Shared(sp) ? CreateSerializer(sp) : null!)
+            .WithDistributedCache(sp => Shared(sp) ? CreateRedisCache(sp) : null!)
+            .WithBackplane(sp => Shared(sp) ? CreateBackplane(sp) : null!);
+
+        // Outside Redis mode the factories above decline (return null): a memory-only cache, not a start-up error.
+        cache.ThrowIfMissingSerializer = false;
+        cache.ThrowIfMissingDistributedCache = false;
+        cache.ThrowIfMissingBackplane = false;
+
         builder.Services.AddHealthChecks().AddCheck<CacheHealthCheck>("cache", tags: ["ready"]);
         return builder;
     }
 
-    private static FusionCache CreateCache(IServiceProvider services, CacheOptions options)
+    private static CacheOptions Settings(IServiceProvider services) => services.GetRequiredService<IOptions<CacheOptions>>().Value;
+
+    private static bool Shared(IServiceProvider services) => Settings(services).Mode == CacheMode.Redis;
+
+    private static void Configure(FusionCacheOptions options, CacheOptions settings)
     {
-        var redis = options.Mode == CacheMode.Redis;
-        var cache = new FusionCache(
-            new FusionCacheOptions
-            {
-                CacheName = "customers",
-                CacheKeyPrefix = $"{options.KeyPrefix}:v{CustomerCache.SchemaVersion}:",
-                BackplaneChannelPrefix = options.KeyPrefix,
-                DefaultEntryOptions = new FusionCacheEntryOptions
-                {
-                    // Every entry counts 1 against Cache:MemoryMaxEntries.
-                    Size = 1,
-                    Duration = options.Duration,
-                    JitterMaxDuration = options.Jitter,
-                    MemoryCacheDuration = redis ? options.MemoryDuration : null,
-                    IsFailSafeEnabled = options.FailSafe,
-
-                    // FusionCache counts FailSafeMaxDuration from the write, and ignores it (with a
-                    // warning on every write) when it is shorter than Duration; Cache:FailSafeMaxDuration
-                    // is the time past expiry, so add the longest lifetime an entry can have.
-                    FailSafeMaxDuration = options.Duration + options.Jitter + options.FailSafeMaxDuration,
-                    FailSafeThrottleDuration = TimeSpan.FromSeconds(5),
-                    DistributedCacheSoftTimeout = options.RedisSoftTimeout,
-                    DistributedCacheHardTimeout = options.RedisHardTimeout,
-
-                    // A write returns only after Redis and the backplane have it, so another
-                    // instance read right after the response cannot miss the notification.
-                    AllowBackgroundDistributedCacheOperations = false,
-                    AllowBackgroundBackplaneOperations = false,
-                },
-
-                // While Redis is down, stop trying it on every request; FusionCache re-syncs when it returns.
-                DistributedCacheCircuitBreakerDuration = TimeSpan.FromSeconds(2),
-                BackplaneCircuitBreakerDuration = TimeSpan.FromSeconds(2),
-                EnableAutoRecovery = true,
-
-                // Outages are logged once by RedisConnection; per-operation errors would flood the log.
-                DistributedCacheErrorsLogLevel = LogLevel.Debug,
-                BackplaneErrorsLogLevel = LogLevel.Debug,
-                DistributedCacheSyntheticTimeoutsLogLevel = LogLevel.Debug,
-                BackplaneSyntheticTimeoutsLogLevel = LogLevel.Debug,
-                FailSafeActivationLogLevel = LogLevel.Information,
-                MissingCacheKeyPrefixWarningLogLevel = LogLevel.Debug,
-            },
-            memoryCache: new MemoryCache(new MemoryCacheOptions { SizeLimit = options.MemoryMaxEntries }),
-            logger: services.GetRequiredService<ILogger<FusionCache>>());
-
-        if (redis)
+        var redis = settings.Mode == CacheMode.Redis;
+        options.CacheKeyPrefix = settings.KeyPrefix + ":";
+        options.BackplaneChannelPrefix = settings.KeyPrefix;
+        options.DefaultEntryOptions = new FusionCacheEntryOptions
         {
-            var connection = services.GetRequiredService<RedisConnection>();
-            var json = new JsonSerializerOptions(JsonSerializerDefaults.Web)
-            {
-                PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-                TypeInfoResolver = JsonTypeInfoResolver.Combine(CustomerJsonContext.Default, new DefaultJsonTypeInfoResolver()),
+            // Every entry counts 1 against Cache:MemoryMaxEntries.
+            Size = 1,
+            Duration = settings.Duration,
+            JitterMaxDuration = settings.Jitter,
+            MemoryCacheDuration = redis ? settings.MemoryDuration : null,
+            IsFailSafeEnabled = settings.FailSafe,
 
-                // Value tuples keep their items in fields; without this FusionCache warns at every start
-                // that tuples it serializes would lose data. The customer shape has no fields: unchanged.
-                IncludeFields = true,
-            };
-            cache.SetupSerializer(new FusionCacheSystemTextJsonSerializer(json));
-            cache.SetupDistributedCache(new RedisCache(Options.Create(new RedisCacheOptions
-            {
-                ConnectionMultiplexerFactory = connection.GetAsync,
-            })));
-            cache.SetupBackplane(new RedisBackplane(
-                Options.Create(new RedisBackplaneOptions { ConnectionMultiplexerFactory = connection.GetAsync }),
-                services.GetRequiredService<ILogger<RedisBackplane>>()));
-        }
+            // FusionCache counts FailSafeMaxDuration from the write, and ignores it (with a warning on every
+            // write) when it is shorter than Duration; Cache:FailSafeMaxDuration is the time past expiry, so
+            // add the longest lifetime an entry can have.
+            FailSafeMaxDuration = settings.Duration + settings.Jitter + settings.FailSafeMaxDuration,
+            FailSafeThrottleDuration = TimeSpan.FromSeconds(5),
+            DistributedCacheSoftTimeout = settings.RedisSoftTimeout,
+            DistributedCacheHardTimeout = settings.RedisHardTimeout,
 
-        return cache;
+            // A write returns only after Redis and the backplane have it, so another instance read right
+            // after the response cannot miss the notification.
+            AllowBackgroundDistributedCacheOperations = false,
+            AllowBackgroundBackplaneOperations = false,
+        };
+
+        // While Redis is down, stop trying it on every request; FusionCache re-syncs when it returns.
+        options.DistributedCacheCircuitBreakerDuration = TimeSpan.FromSeconds(2);
+        options.BackplaneCircuitBreakerDuration = TimeSpan.FromSeconds(2);
+        options.EnableAutoRecovery = true;
+
+        // Outages are logged once by RedisConnection; per-operation errors would flood the log.
+        options.DistributedCacheErrorsLogLevel = LogLevel.Debug;
+        options.BackplaneErrorsLogLevel = LogLevel.Debug;
+        options.DistributedCacheSyntheticTimeoutsLogLevel = LogLevel.Debug;
+        options.BackplaneSyntheticTimeoutsLogLevel = LogLevel.Debug;
+        options.FailSafeActivationLogLevel = LogLevel.Information;
+        options.MissingCacheKeyPrefixWarningLogLevel = LogLevel.Debug;
     }
+
+    private static FusionCacheSystemTextJsonSerializer CreateSerializer(IServiceProvider services)
+    {
+        var resolvers = services.GetRequiredService<IOptions<CacheJsonOptions>>().Value.TypeInfoResolvers;
+        return new FusionCacheSystemTextJsonSerializer(new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            TypeInfoResolver = JsonTypeInfoResolver.Combine([.. resolvers, new DefaultJsonTypeInfoResolver()]),
+
+            // Value tuples keep their items in fields; without this FusionCache warns at every start that
+            // tuples it serializes would lose data. The cached shapes have no fields: unchanged.
+            IncludeFields = true,
+        });
+    }
+
+    private static RedisCache CreateRedisCache(IServiceProvider services) => new(Options.Create(new RedisCacheOptions
+    {
+        ConnectionMultiplexerFactory = services.GetRequiredService<RedisConnection>().GetAsync,
+    }));
+
+    private static RedisBackplane CreateBackplane(IServiceProvider services) => new(
+        Options.Create(new RedisBackplaneOptions { ConnectionMultiplexerFactory = services.GetRequiredService<RedisConnection>().GetAsync }),
+        services.GetRequiredService<ILogger<RedisBackplane>>());
 }

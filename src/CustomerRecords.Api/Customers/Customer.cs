@@ -32,4 +32,8 @@ public sealed record CustomerPatch(string? Name, string? Email, string? Phone);
 public sealed record CustomerPage(IReadOnlyList<Customer> Items, string? Next);
 
 /// <summary>A validated set of changes; <see cref="SetPhone"/> distinguishes "clear phone" from "leave it".</summary>
-internal readonly record struct CustomerChange(string? Name, string? Email, bool SetPhone, string? Phone);
+internal readonly record struct CustomerChange(string? Name, string? Email, bool SetPhone, string? Phone)
+{
+    /// <summary>What makes two creates "the same request" under one <c>Idempotency-Key</c>: the validated fields, whatever the JSON formatting.</summary>
+    public string?[] IdempotencyFields => [Name, Email, Phone];
+}

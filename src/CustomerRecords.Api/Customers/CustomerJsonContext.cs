@@ -10,10 +10,4 @@ namespace CustomerRecords.Api.Customers;
 [JsonSerializable(typeof(CustomerWrite))]
 [JsonSerializable(typeof(CustomerPatch))]
 [JsonSerializable(typeof(CustomerPage))]
-[JsonSerializable(typeof(TutorialMessage))]
-[JsonSerializable(typeof(TutorialCreated))]
-[JsonSerializable(typeof(TutorialError))]
-[JsonSerializable(typeof(TutorialCustomer))]
-[JsonSerializable(typeof(TutorialEmail))]
-[JsonSerializable(typeof(Http.HealthStatus))]
 internal sealed partial class CustomerJsonContext : JsonSerializerContext;

@@ -1,4 +1,4 @@
-using CustomerRecords.Api.Caching;
+using CustomerRecords.Api.Idempotency;
 
 namespace CustomerRecords.Api.Customers;
 
@@ -8,7 +8,7 @@ namespace CustomerRecords.Api.Customers;
 /// from the database: keyset pages are index seeks, and caching them would need invalidating every
 /// page a write might touch.
 /// </summary>
-internal sealed class CustomerService(CustomerStore store, CustomerCache cache)
+internal sealed class CustomerService(CustomerStore store, ICustomerCache cache)
 {
     // One delegate for the service's lifetime rather than a new one per read.
     private readonly Func<int, CancellationToken, Task<Customer?>> _load = store.GetAsync;
@@ -35,22 +35,22 @@ internal sealed class CustomerService(CustomerStore store, CustomerCache cache)
     }
 
     /// <summary>
-    /// A create, under an <c>Idempotency-Key</c> when <paramref name="idempotencyKey"/> is set: then
-    /// at most one row per key, and a repeat gets the first answer.
+    /// A create, under an <c>Idempotency-Key</c> when <paramref name="request"/> is set: then at most
+    /// one row per key, and a repeat gets the first answer.
     /// </summary>
-    public async Task<CreateOnceOutcome> CreateAsync(CustomerChange change, string? idempotencyKey, string route, CancellationToken ct)
+    public async Task<OnceResult<WriteOutcome>> CreateAsync(CustomerChange change, IdempotentRequest? request, CancellationToken ct)
     {
-        if (idempotencyKey is null)
+        if (request is not { } once)
         {
-            return new CreateOnceOutcome(CreateOnceState.Applied, await CreateAsync(change, ct));
+            return new OnceResult<WriteOutcome>(OnceState.Applied, await CreateAsync(change, ct));
         }
 
-        var result = await store.CreateOnceAsync(idempotencyKey, Http.IdempotencyKeys.RequestHash(route, change), change, ct);
+        var result = await store.CreateOnceAsync(once, change, ct);
 
         // Only the request that inserted writes through; a replay's snapshot may be older than the row.
-        if (result is { State: CreateOnceState.Applied, Outcome.Status: WriteStatus.Done })
+        if (result is { State: OnceState.Applied, Value.Status: WriteStatus.Done })
         {
-            await cache.SetAsync(result.Outcome.Customer!);
+            await cache.SetAsync(result.Value.Customer!);
         }
 
         return result;

@@ -1,7 +1,9 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using CustomerRecords.Api.Data;
+using CustomerRecords.Api.Idempotency;
 using Microsoft.Extensions.Options;
 
 namespace CustomerRecords.Api.Customers;
@@ -22,7 +24,7 @@ internal readonly record struct WriteOutcome(WriteStatus Status, Customer? Custo
 /// attempt, retries only where they cannot apply a write twice. Reads go to the replica when there
 /// is one, except reads of customers this instance wrote within <see cref="DatabaseOptions.ReadYourWritesWindow"/>.
 /// </summary>
-internal sealed partial class CustomerStore(ResilientDb db, TimeProvider clock, IOptions<DatabaseOptions> options)
+internal sealed class CustomerStore(ResilientDb db, IdempotencyStore idempotency, TimeProvider clock, IOptions<DatabaseOptions> options)
 {
     private const string Columns = "id, name, email, phone, created_at, updated_at, version";
 
@@ -44,9 +46,15 @@ internal sealed partial class CustomerStore(ResilientDb db, TimeProvider clock, 
         WHERE id = @id AND (@expected IS NULL OR version = @expected)
         """;
 
+    private const string Insert = """
+        INSERT INTO customers (name, email, phone, created_at, updated_at, version, email_key, name_key)
+        VALUES (@name, @email, @phone, @now, @now, 1, @email_key, @name_key)
+        """;
+
     private const string DeleteById = "DELETE FROM customers WHERE id = @id AND (@expected IS NULL OR version = @expected)";
 
     private readonly SqlDialect _dialect = db.Dialect;
+    private readonly string _insertReturningId = db.Dialect.ReturningId(Insert);
     private readonly RecentWrites _recent = new(clock, options.Value.ReadYourWritesWindow);
 
     public Task<Customer?> GetAsync(int id, CancellationToken ct) =>
@@ -169,9 +177,29 @@ internal sealed partial class CustomerStore(ResilientDb db, TimeProvider clock, 
         return outcome;
     }
 
+    /// <summary>
+    /// A create under an <c>Idempotency-Key</c>: at most one row per key, and a repeat with the same body
+    /// gets the first answer (see <see cref="IdempotencyStore"/>).
+    /// </summary>
+    public async Task<OnceResult<WriteOutcome>> CreateOnceAsync(IdempotentRequest request, CustomerChange change, CancellationToken ct)
+    {
+        var now = Now();
+        var result = await idempotency.RunOnceAsync(
+            request,
+            (connection, transaction, token) => InsertAsync(connection, transaction, change, now, token),
+            CreateAnswers.Instance,
+            ct);
+        if (result.State == OnceState.Applied)
+        {
+            Remember(result.Value);
+        }
+
+        return result;
+    }
+
     /// <summary>The INSERT of one validated customer with its keys; also what seeds a new database.</summary>
-    internal static DbCommand CreateInsertCommand(DbConnection connection, DbTransaction? transaction, SqlDialect dialect, CustomerChange change, DateTime now) =>
-        connection.CreateCommand(dialect.InsertCustomer, transaction)
+    internal DbCommand CreateInsertCommand(DbConnection connection, DbTransaction? transaction, CustomerChange change, DateTime now) =>
+        connection.CreateCommand(_insertReturningId, transaction)
             .With("@name", change.Name)
             .With("@email", change.Email)
             .With("@phone", change.Phone)
@@ -179,16 +207,9 @@ internal sealed partial class CustomerStore(ResilientDb db, TimeProvider clock, 
             .With("@email_key", CustomerRules.EmailKey(change.Email!))
             .With("@name_key", CustomerRules.NameKey(change.Name!));
 
-    /// <summary>UTC now at the microsecond precision every engine stores, so what we return is what we stored.</summary>
-    internal static DateTime StoredNow(TimeProvider clock)
-    {
-        var ticks = clock.GetUtcNow().UtcTicks;
-        return new DateTime(ticks - (ticks % 10), DateTimeKind.Utc);
-    }
-
     private async Task<WriteOutcome> InsertAsync(DbConnection connection, DbTransaction? transaction, CustomerChange change, DateTime now, CancellationToken ct)
     {
-        await using var command = CreateInsertCommand(connection, transaction, _dialect, change, now);
+        await using var command = CreateInsertCommand(connection, transaction, change, now);
         try
         {
             var id = Convert.ToInt32(await command.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
@@ -305,5 +326,22 @@ internal sealed partial class CustomerStore(ResilientDb db, TimeProvider clock, 
         DateTime.SpecifyKind(reader.GetDateTime(5), DateTimeKind.Utc),
         reader.GetInt32(6));
 
-    private DateTime Now() => StoredNow(clock);
+    internal DateTime Now() => StoredClock.Now(clock);
+
+    /// <summary>A create's answer as stored with its key: the outcome, and the created customer as JSON.</summary>
+    private sealed class CreateAnswers : IAnswerCodec<WriteOutcome>
+    {
+        public static readonly CreateAnswers Instance = new();
+
+        private const string Created = "created";
+        private const string DuplicateEmail = "duplicate-email";
+
+        public StoredAnswer Encode(WriteOutcome answer) => answer.Status == WriteStatus.Done
+            ? new StoredAnswer(Created, JsonSerializer.Serialize(answer.Customer!, CustomerJsonContext.Default.Customer))
+            : new StoredAnswer(DuplicateEmail, null);
+
+        public WriteOutcome Decode(StoredAnswer stored) => stored.Outcome == Created
+            ? new WriteOutcome(WriteStatus.Done, JsonSerializer.Deserialize(stored.Body!, CustomerJsonContext.Default.Customer))
+            : new WriteOutcome(WriteStatus.DuplicateEmail);
+    }
 }

@@ -1,7 +1,8 @@
+using CustomerRecords.Api.Auth;
+using CustomerRecords.Api.Docs;
 using CustomerRecords.Api.Errors;
-using CustomerRecords.Api.Caching;
 using CustomerRecords.Api.Http;
-using CustomerRecords.Api.Security;
+using CustomerRecords.Api.Idempotency;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -108,30 +109,30 @@ internal static class CustomersApi
             return failure;
         }
 
-        if (!IdempotencyKeys.TryRead(http, Route, out var key, out var keyError))
+        if (!IdempotencyKeys.TryRead(http, Route, change.IdempotencyFields, out var request, out var keyError))
         {
-            return Problems.Problem(StatusCodes.Status400BadRequest, "bad-request", "The request is not valid", keyError);
+            return Problems.BadRequest(keyError);
         }
 
-        var result = await customers.CreateAsync(change, key, Route, ct);
+        var result = await customers.CreateAsync(change, request, ct);
         switch (result.State)
         {
-            case CreateOnceState.KeyReused:
+            case OnceState.KeyReused:
                 return Problems.IdempotencyKeyReused();
-            case CreateOnceState.InFlight:
+            case OnceState.InFlight:
                 http.Response.Headers.RetryAfter = "1";
                 return Problems.IdempotencyKeyInFlight();
-            case CreateOnceState.Replayed:
+            case OnceState.Replayed:
                 http.Response.Headers[IdempotencyKeys.ReplayedHeader] = "true";
                 break;
         }
 
-        if (result.Outcome.Status == WriteStatus.DuplicateEmail)
+        if (result.Value.Status == WriteStatus.DuplicateEmail)
         {
             return Problems.DuplicateEmail();
         }
 
-        var created = result.Outcome.Customer!;
+        var created = result.Value.Customer!;
         http.Response.Headers.ETag = ETags.For(created.Version);
         return TypedResults.Created($"/customers/{created.Id}", created);
     }

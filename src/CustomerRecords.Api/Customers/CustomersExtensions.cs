@@ -1,10 +1,16 @@
+using CustomerRecords.Api.Caching;
+using CustomerRecords.Api.Data;
+using Microsoft.Extensions.Options;
+
 namespace CustomerRecords.Api.Customers;
 
 internal static class CustomersExtensions
 {
+    /// <summary>The customer feature: its store, service, cache (by <c>Cache:Mode</c>), cache repairs, JSON and sample data.</summary>
     public static WebApplicationBuilder AddCustomers(this WebApplicationBuilder builder)
     {
-        builder.Services.ConfigureHttpJsonOptions(options =>
+        var services = builder.Services;
+        services.ConfigureHttpJsonOptions(options =>
         {
             // The generated context supplies the metadata; the naming policy must also be set here
             // because a context placed in another options' resolver chain follows those options.
@@ -14,6 +20,19 @@ internal static class CustomersExtensions
             options.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
             options.SerializerOptions.TypeInfoResolverChain.Insert(0, CustomerJsonContext.Default);
         });
+        services.Configure<CacheJsonOptions>(o => o.TypeInfoResolvers.Add(CustomerJsonContext.Default));
+
+        services.AddSingleton<CustomerStore>();
+        services.AddSingleton<CustomerService>();
+        services.AddSingleton<CustomerCacheMetrics>();
+
+        // Chosen when first resolved, so settings layered on after this call still count.
+        services.AddSingleton<ICustomerCache>(sp =>
+            sp.GetRequiredService<IOptions<CacheOptions>>().Value.Mode == CacheMode.None
+                ? new NoCustomerCache()
+                : ActivatorUtilities.CreateInstance<CustomerCache>(sp));
+        services.AddHostedService<CustomerCacheRepairService>();
+        services.AddSingleton<IAfterMigration, SampleCustomers>();
         return builder;
     }
 }

@@ -34,13 +34,11 @@ internal static partial class DatabaseExtensions
 
             var writer = CreateMySql(settings.Writer, sp, loggerFactory);
             var reader = settings.Reader is null ? writer : CreateMySql(settings.Reader, sp, loggerFactory);
-            return new CustomerDatabase(writer, reader, SqlDialect.MySql, () => CreateMySql(settings.Writer, sp, loggerFactory));
+            return new AppDatabase(writer, reader, SqlDialect.MySql, () => CreateMySql(settings.Writer, sp, loggerFactory));
         });
+        builder.Services.AddDatabaseSecurity();
         builder.Services.AddSingleton<ResilientDb>();
         builder.Services.AddSingleton<Migrator>();
-        builder.Services.AddSingleton<Customers.CustomerStore>();
-        builder.Services.AddSingleton<Customers.CustomerService>();
-        builder.Services.AddHostedService<IdempotencyPurgeService>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"], timeout: TimeSpan.FromSeconds(3));
         return builder;
     }
@@ -58,13 +56,13 @@ internal static partial class DatabaseExtensions
     private static MySqlDataSource CreateMySql(string connectionString, IServiceProvider services, ILoggerFactory loggerFactory)
     {
         var builder = new MySqlDataSourceBuilder(connectionString).UseLoggerFactory(loggerFactory);
-        return Security.DatabaseSecurity.ConfigureMySql(builder, services).Build();
+        return DatabaseSecurity.ConfigureMySql(builder, services).Build();
     }
 
-    private static CustomerDatabase CreateSqlite(string connectionString)
+    private static AppDatabase CreateSqlite(string connectionString)
     {
         var source = SqliteFactory.Instance.CreateDataSource(connectionString);
-        return new CustomerDatabase(source, source, SqlDialect.Sqlite);
+        return new AppDatabase(source, source, SqlDialect.Sqlite);
     }
 
     [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Customers database: {Description}")]
@@ -72,7 +70,7 @@ internal static partial class DatabaseExtensions
 }
 
 /// <summary>Ready means the writer answers a trivial query.</summary>
-internal sealed class DatabaseHealthCheck(CustomerDatabase database) : IHealthCheck
+internal sealed class DatabaseHealthCheck(AppDatabase database) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

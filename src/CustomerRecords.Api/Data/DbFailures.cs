@@ -29,6 +29,9 @@ internal static class DbFailures
     /// <summary>Set on an exception that happened before any statement was sent on its connection.</summary>
     public const string NotSentMarker = "customer-records.not-sent";
 
+    private const int SqliteBusy = 5;   // SQLITE_BUSY: another connection holds the write lock
+    private const int SqliteLocked = 6; // SQLITE_LOCKED: a conflict within this connection's own statements
+
     public static DbFailure Classify(Exception exception)
     {
         if (exception.Data.Contains(NotSentMarker))
@@ -39,7 +42,7 @@ internal static class DbFailures
         return exception switch
         {
             MySqlException mysql => Classify(mysql),
-            SqliteException { SqliteErrorCode: 5 or 6 } => DbFailure.RolledBack, // SQLITE_BUSY / SQLITE_LOCKED
+            SqliteException { SqliteErrorCode: SqliteBusy or SqliteLocked } => DbFailure.RolledBack,
             TimeoutException or System.IO.IOException or System.Net.Sockets.SocketException => DbFailure.OutcomeUnknown,
             OperationCanceledException => DbFailure.OutcomeUnknown,
             DbException { InnerException: System.IO.IOException or System.Net.Sockets.SocketException } => DbFailure.OutcomeUnknown,
@@ -47,13 +50,31 @@ internal static class DbFailures
         };
     }
 
+    /// <summary>Error numbers the driver's <see cref="MySqlErrorCode"/> does not name (client errors, MariaDB-only codes).</summary>
+    internal static class MySqlErrorNumbers
+    {
+        /// <summary>ER_READ_ONLY_MODE: the server is in read-only mode (Aurora reader, demoted writer).</summary>
+        public const int ReadOnlyMode = 1836;
+
+        /// <summary>CR_SERVER_GONE_ERROR: the server closed the connection.</summary>
+        public const int ServerGone = 2006;
+
+        /// <summary>CR_SERVER_LOST: the connection was lost during a query.</summary>
+        public const int ServerLost = 2013;
+
+        /// <summary>ER_CONNECTION_KILLED (MariaDB): the connection was killed.</summary>
+        public const int ConnectionKilled = 1927;
+    }
+
     private static DbFailure Classify(MySqlException exception) => (int)exception.ErrorCode switch
     {
-        1040 or 1203 => DbFailure.NotSent,                          // too many connections (server / per user)
+        (int)MySqlErrorCode.ConnectionCountError or (int)MySqlErrorCode.TooManyUserConnections => DbFailure.NotSent,
         (int)MySqlErrorCode.UnableToConnectToHost => DbFailure.NotSent, // connect failed, incl. pool wait timeout
-        1290 or 1836 or 1792 => DbFailure.ReadOnly,                 // --read-only, read-only mode, read-only transaction
-        1213 or 1205 => DbFailure.RolledBack,                       // deadlock, lock wait timeout
-        2006 or 2013 or 1053 or 1927 => DbFailure.OutcomeUnknown,   // gone away, lost connection, shutdown, killed
+        (int)MySqlErrorCode.OptionPreventsStatement or MySqlErrorNumbers.ReadOnlyMode
+            or (int)MySqlErrorCode.CannotExecuteInReadOnlyTransaction => DbFailure.ReadOnly, // --read-only, read-only mode, read-only transaction
+        (int)MySqlErrorCode.LockDeadlock or (int)MySqlErrorCode.LockWaitTimeout => DbFailure.RolledBack,
+        MySqlErrorNumbers.ServerGone or MySqlErrorNumbers.ServerLost or (int)MySqlErrorCode.ServerShutdown
+            or MySqlErrorNumbers.ConnectionKilled => DbFailure.OutcomeUnknown,
         (int)MySqlErrorCode.CommandTimeoutExpired or (int)MySqlErrorCode.QueryInterrupted => DbFailure.OutcomeUnknown,
         _ when exception.InnerException is System.IO.IOException or System.Net.Sockets.SocketException => DbFailure.OutcomeUnknown,
         _ when exception.IsTransient => DbFailure.OutcomeUnknown,
@@ -68,6 +89,13 @@ internal static class DbFailures
         _ => false,
     };
 
-    /// <summary>True for failures that say the database (not the request) is the problem: answered 503.</summary>
-    public static bool IsUnavailable(Exception exception) => Classify(exception) != DbFailure.Permanent;
+    /// <summary>
+    /// The one answer to "is the database (not the request) the problem?": any database error, passing
+    /// or not (an expired IAM token is "access denied"), a broken connection, or a deadline that ran out
+    /// (the data tier's deadline is Polly's <see cref="Polly.Timeout.TimeoutRejectedException"/>). Requests
+    /// answer it with 503; background work postpones and tries again.
+    /// </summary>
+    public static bool IsUnavailable(Exception exception) =>
+        exception is DbException or TimeoutException or OperationCanceledException or Polly.Timeout.TimeoutRejectedException
+            or System.IO.IOException or System.Net.Sockets.SocketException;
 }

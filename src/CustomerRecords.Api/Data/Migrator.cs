@@ -1,20 +1,44 @@
 using System.Data.Common;
 using System.Reflection;
-using CustomerRecords.Api.Customers;
 using Microsoft.Extensions.Options;
 
 namespace CustomerRecords.Api.Data;
+
+/// <summary>
+/// A feature's step right after the schema migrations, under the same migration lock (and, on SQLite, in
+/// the same transaction): e.g. sample data for a database this start created. The migrator knows no table.
+/// </summary>
+internal interface IAfterMigration
+{
+    /// <param name="connection">The migrating connection.</param>
+    /// <param name="transaction">The migration's transaction on SQLite; null on MySQL (DDL commits implicitly).</param>
+    /// <param name="applied">Versions this run applied; containing 1 means this run created the schema.</param>
+    /// <param name="ct">Cancels the step.</param>
+    Task RunAsync(DbConnection connection, DbTransaction? transaction, IReadOnlyList<int> applied, CancellationToken ct);
+}
 
 /// <summary>
 /// Applies the versioned SQL scripts under <c>Data/Migrations/{dialect}</c> in order, once each,
 /// recording them in <c>schema_migrations</c>. Instances starting together take turns: MySQL through
 /// <c>GET_LOCK</c>, SQLite through an immediate (write-locking) transaction.
 /// </summary>
-internal sealed partial class Migrator(CustomerDatabase database, IOptions<DatabaseOptions> options, TimeProvider clock, ILogger<Migrator> logger)
+internal sealed partial class Migrator(
+    AppDatabase database,
+    IOptions<DatabaseOptions> options,
+    TimeProvider clock,
+    IEnumerable<IAfterMigration> steps,
+    ILogger<Migrator> logger)
 {
     private const string LockName = "customer_records.schema_migrations";
 
-    internal sealed record Script(int Version, string Name, string Sql);
+    /// <param name="Version">The number the file name starts with.</param>
+    /// <param name="Name">The rest of the file name.</param>
+    /// <param name="Sql">The script.</param>
+    /// <param name="UnlessColumn">From a first line <c>-- unless column exists: table.column</c>: the script's change is
+    /// already there when that column is (MySQL commits DDL implicitly, and has no ADD COLUMN IF NOT EXISTS).</param>
+    internal sealed record Script(int Version, string Name, string Sql, (string Table, string Column)? UnlessColumn = null);
+
+    private const string UnlessColumnDirective = "-- unless column exists: ";
 
     /// <summary>Applies what is pending; returns the versions applied by this call.</summary>
     public async Task<IReadOnlyList<int>> MigrateAsync(CancellationToken ct)
@@ -86,9 +110,14 @@ internal sealed partial class Migrator(CustomerDatabase database, IOptions<Datab
         var applied = new List<int>();
         foreach (var script in scripts.Where(s => !done.Contains(s.Version)))
         {
-            LogApplying(logger, script.Version, script.Name);
-            await using (var command = connection.CreateCommand(script.Sql, transaction))
+            if (script.UnlessColumn is { } column && await ColumnExistsAsync(connection, transaction, column, ct))
             {
+                LogAlreadyPresent(logger, script.Version, script.Name);
+            }
+            else
+            {
+                LogApplying(logger, script.Version, script.Name);
+                await using var command = connection.CreateCommand(script.Sql, transaction);
                 await command.ExecuteNonQueryAsync(ct);
             }
 
@@ -102,32 +131,19 @@ internal sealed partial class Migrator(CustomerDatabase database, IOptions<Datab
             applied.Add(script.Version);
         }
 
-        // The first migration creates the table: this start made a new database, so it gets the samples.
-        if (applied.Contains(1) && options.Value.SeedSampleData)
+        foreach (var step in steps)
         {
-            await SeedAsync(connection, transaction, ct);
+            await step.RunAsync(connection, transaction, applied, ct);
         }
 
         return applied;
     }
 
-    private async Task SeedAsync(DbConnection connection, DbTransaction? transaction, CancellationToken ct)
+    private async Task<bool> ColumnExistsAsync(DbConnection connection, DbTransaction? transaction, (string Table, string Column) column, CancellationToken ct)
     {
-        (string Name, string Email, string Phone)[] samples =
-        [
-            ("John Doe", "john.doe@example.com", "+1-555-0123"),
-            ("Jane Smith", "jane.smith@example.com", "+1-555-0456"),
-            ("Bob Johnson", "bob.johnson@example.com", "+1-555-0789"),
-        ];
-        var now = CustomerStore.StoredNow(clock);
-        foreach (var (name, email, phone) in samples)
-        {
-            await using var insert = CustomerStore.CreateInsertCommand(
-                connection, transaction, database.Dialect, new CustomerChange(name, email, SetPhone: true, phone), now);
-            await insert.ExecuteScalarAsync(ct);
-        }
-
-        LogSeeded(logger, samples.Length);
+        await using var command = connection.CreateCommand(database.Dialect.CountColumns, transaction)
+            .With("@table", column.Table).With("@column", column.Column);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture) > 0;
     }
 
     internal static IReadOnlyList<Script> LoadScripts(SqlDialect dialect)
@@ -146,16 +162,32 @@ internal sealed partial class Migrator(CustomerDatabase database, IOptions<Datab
 
             using var stream = assembly.GetManifestResourceStream(resource)!;
             using var text = new StreamReader(stream);
-            scripts.Add(new Script(version, Path.GetFileNameWithoutExtension(file[(separator + 1)..]), text.ReadToEnd()));
+            var sql = text.ReadToEnd();
+            scripts.Add(new Script(version, Path.GetFileNameWithoutExtension(file[(separator + 1)..]), sql, UnlessColumn(sql)));
         }
 
         scripts.Sort((a, b) => a.Version.CompareTo(b.Version));
         return scripts;
     }
 
+    private static (string Table, string Column)? UnlessColumn(string sql)
+    {
+        var firstLine = sql.AsSpan(0, Math.Max(sql.IndexOf('\n', StringComparison.Ordinal), 0)).Trim();
+        if (!firstLine.StartsWith(UnlessColumnDirective, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var name = firstLine[UnlessColumnDirective.Length..].Trim().ToString();
+        var dot = name.IndexOf('.', StringComparison.Ordinal);
+        return dot > 0 && dot < name.Length - 1
+            ? (name[..dot], name[(dot + 1)..])
+            : throw new InvalidOperationException($"Migration guard '{name}' must be table.column.");
+    }
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Schema migration {Version} ({Name}) is already in place; recording it")]
+    private static partial void LogAlreadyPresent(ILogger logger, int version, string name);
+
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Applying schema migration {Version} ({Name})")]
     private static partial void LogApplying(ILogger logger, int version, string name);
-
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "New database: inserted {Count} sample customers")]
-    private static partial void LogSeeded(ILogger logger, int count);
 }

@@ -17,14 +17,14 @@ internal sealed partial class ResilientDb
 {
     private static readonly ResiliencePropertyKey<bool> Idempotent = new("customer-records.idempotent");
 
-    private readonly CustomerDatabase _database;
+    private readonly AppDatabase _database;
     private readonly ResiliencePipeline _pipeline;
     private readonly TimeProvider _clock;
     private readonly TimeSpan _replicaPause;
     private readonly ILogger<ResilientDb> _logger;
     private long _replicaDownUntil;
 
-    public ResilientDb(CustomerDatabase database, IOptions<DatabaseOptions> options, TimeProvider clock, ILogger<ResilientDb> logger)
+    public ResilientDb(AppDatabase database, IOptions<DatabaseOptions> options, TimeProvider clock, ILogger<ResilientDb> logger)
     {
         _database = database;
         _clock = clock;

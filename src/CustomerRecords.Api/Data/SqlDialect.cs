@@ -13,10 +13,13 @@ internal abstract class SqlDialect
     /// <summary>Folder of this dialect's migration scripts under <c>Data/Migrations</c>.</summary>
     public abstract string Name { get; }
 
-    /// <summary>An INSERT of one customer that returns the new id as a scalar.</summary>
-    public abstract string InsertCustomer { get; }
+    /// <summary>Makes a single-row <c>INSERT ... VALUES (...)</c> (no trailing semicolon) return the new row's id as a scalar.</summary>
+    public abstract string ReturningId(string insert);
 
     public abstract string CreateMigrationsTable { get; }
+
+    /// <summary>A scalar count of the columns named <c>@column</c> in table <c>@table</c> (0 or 1).</summary>
+    public abstract string CountColumns { get; }
 
     /// <summary>A table hint (appended after <c>FROM customers</c>) naming the index whose order a page reads.</summary>
     public virtual string OrderIndexHint(string index) => string.Empty;
@@ -28,11 +31,7 @@ internal abstract class SqlDialect
     {
         public override string Name => "mysql";
 
-        public override string InsertCustomer => """
-            INSERT INTO customers (name, email, phone, created_at, updated_at, version, email_key, name_key)
-            VALUES (@name, @email, @phone, @now, @now, 1, @email_key, @name_key);
-            SELECT LAST_INSERT_ID();
-            """;
+        public override string ReturningId(string insert) => insert + ";\nSELECT LAST_INSERT_ID();";
 
         public override string CreateMigrationsTable => """
             CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -41,6 +40,9 @@ internal abstract class SqlDialect
                 applied_at DATETIME(6) NOT NULL
             ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
             """;
+
+        public override string CountColumns =>
+            "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = @table AND column_name = @column";
 
         public override bool IsUniqueViolation(DbException exception) =>
             exception is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry };
@@ -56,11 +58,7 @@ internal abstract class SqlDialect
 
         public override string Name => "sqlite";
 
-        public override string InsertCustomer => """
-            INSERT INTO customers (name, email, phone, created_at, updated_at, version, email_key, name_key)
-            VALUES (@name, @email, @phone, @now, @now, 1, @email_key, @name_key)
-            RETURNING id;
-            """;
+        public override string ReturningId(string insert) => insert + "\nRETURNING id;";
 
         public override string CreateMigrationsTable => """
             CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -69,6 +67,8 @@ internal abstract class SqlDialect
                 applied_at TEXT NOT NULL
             );
             """;
+
+        public override string CountColumns => "SELECT COUNT(*) FROM pragma_table_info(@table) WHERE name = @column";
 
         public override bool IsUniqueViolation(DbException exception) =>
             exception is SqliteException { SqliteErrorCode: SqliteConstraint, SqliteExtendedErrorCode: SqliteConstraintUnique or SqliteConstraintPrimaryKey };

@@ -1,16 +1,23 @@
-using System.Data.Common;
-using CustomerRecords.Api.Customers;
+using CustomerRecords.Api.Data;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Mvc;
 
 namespace CustomerRecords.Api.Errors;
 
 /// <summary>
+/// Endpoint metadata of an API surface whose errors are not problem documents (the original routes'
+/// <c>{"error": ...}</c>): the exception handler lets it write its own shape.
+/// </summary>
+internal interface IErrorShape
+{
+    Task WriteAsync(HttpContext http, int status, string title);
+}
+
+/// <summary>
 /// Failures no handler expects — the database unreachable, a malformed request the server itself
-/// rejected — become problem details (or the original routes' <c>{"error"}</c>) with no exception
+/// rejected — become problem details (or the surface's own <see cref="IErrorShape"/>) with no exception
 /// text: messages from the database can carry SQL and customer data.
 /// </summary>
-internal sealed partial class ErrorHandler(IProblemDetailsService problemDetails, ILogger<ErrorHandler> logger) : IExceptionHandler
+internal sealed partial class ErrorHandler(ILogger<ErrorHandler> logger) : IExceptionHandler
 {
     /// <summary>Seconds a client should wait before retrying after a 503.</summary>
     public const int RetryAfterSeconds = 5;
@@ -24,20 +31,17 @@ internal sealed partial class ErrorHandler(IProblemDetailsService problemDetails
             return true;
         }
 
-        var (status, slug, title) = exception switch
+        var (status, title) = exception switch
         {
-            BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "body-too-large" : "bad-request", "The request could not be read"),
-            // Any database failure, passing (Data/DbFailures) or not (an expired IAM token is "access
-            // denied"): the request was fine, the service can't serve it now; the client may retry.
-            DbException or TimeoutException or OperationCanceledException or Polly.Timeout.TimeoutRejectedException
-                or IOException or System.Net.Sockets.SocketException
-                => (StatusCodes.Status503ServiceUnavailable, "unavailable", "The service is temporarily unavailable"),
-            _ => (StatusCodes.Status500InternalServerError, "internal", "An unexpected error occurred"),
+            BadHttpRequestException bad => (bad.StatusCode, "The request could not be read"),
+            // The request was fine; the service can't serve it now, and the client may retry.
+            _ when DbFailures.IsUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "The service is temporarily unavailable"),
+            _ => (StatusCodes.Status500InternalServerError, "An unexpected error occurred"),
         };
 
         if (status >= 500)
         {
-            LogFailure(logger, exception.GetType().Name, (exception as MySqlConnector.MySqlException)?.Number ?? (exception as DbException)?.ErrorCode ?? 0, status);
+            LogFailure(logger, exception.GetType().Name, (exception as MySqlConnector.MySqlException)?.Number ?? (exception as System.Data.Common.DbException)?.ErrorCode ?? 0, status);
         }
 
         if (status == StatusCodes.Status503ServiceUnavailable)
@@ -46,17 +50,14 @@ internal sealed partial class ErrorHandler(IProblemDetailsService problemDetails
         }
 
         http.Response.StatusCode = status;
-        if (http.GetEndpoint()?.Metadata.GetMetadata<TutorialRouteMarker>() is not null)
+        if (http.GetEndpoint()?.Metadata.GetMetadata<IErrorShape>() is { } shape)
         {
-            await TutorialApi.Error(status, title).ExecuteAsync(http);
+            await shape.WriteAsync(http, status, title);
             return true;
         }
 
-        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = http,
-            ProblemDetails = new ProblemDetails { Status = status, Title = title, Type = Problems.TypePrefix + slug },
-        });
+        await Problems.WriteAsync(http, Problems.ForStatus(status, title));
+        return true;
     }
 
     // The exception's type and code (MySQL's error number when there is one) only: its message may quote SQL or the data that failed.
@@ -68,20 +69,14 @@ internal static class ErrorHandlingExtensions
 {
     public static WebApplicationBuilder AddErrorHandling(this WebApplicationBuilder builder)
     {
-        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
-        {
-            // Problems produced by the framework (404 for an unknown route, 405) get our type URNs too.
-            context.ProblemDetails.Type ??= Problems.TypePrefix + context.ProblemDetails.Status switch
-            {
-                StatusCodes.Status404NotFound => "not-found",
-                StatusCodes.Status405MethodNotAllowed => "method-not-allowed",
-                _ => "http-" + context.ProblemDetails.Status,
-            };
-            context.ProblemDetails.Extensions.Remove("exception");
-        });
+        builder.Services.AddProblemDocuments();
         builder.Services.AddExceptionHandler<ErrorHandler>();
         return builder;
     }
+
+    /// <summary>Problem details with the service's one customisation (<see cref="Problems.Customize"/>).</summary>
+    public static IServiceCollection AddProblemDocuments(this IServiceCollection services) =>
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = Problems.Customize);
 
     public static WebApplication UseErrorHandling(this WebApplication app)
     {

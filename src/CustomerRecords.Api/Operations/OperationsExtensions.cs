@@ -1,6 +1,7 @@
 using System.Reflection;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
+using CustomerRecords.Api.Redaction;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -71,6 +72,7 @@ public static class OperationsExtensions
         builder.Host.UseSystemd();
         AddLogging(builder);
         builder.Services.AddSingleton<MetricsAccessPolicy>();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, HealthJsonContext.Default));
         builder.Services.AddTransient<IStartupFilter, RequestLoggingStartupFilter>();
         var otlp = AddOpenTelemetry(builder, settings);
         builder.Services.AddSingleton(new OperationsRegistration(settings.PrometheusEnabled, otlp));

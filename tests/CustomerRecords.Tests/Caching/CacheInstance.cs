@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
-using CustomerRecords.Tests.Api;
+using CustomerRecords.Tests.Infrastructure;
 
 namespace CustomerRecords.Tests.Caching;
 
@@ -69,7 +69,7 @@ public sealed class CacheInstance : IAsyncDisposable
         ReadAsync(string.Create(CultureInfo.InvariantCulture, $"/customers/{id}"), ifNoneMatch);
 
     /// <summary>The original app's read route: <c>{"customer": [id, name, email, phone, created_at, updated_at]}</c>, no version.</summary>
-    public Task<CachedRead> ReadLegacyAsync(int id) => ReadAsync(string.Create(CultureInfo.InvariantCulture, $"/read/{id}"), null);
+    public Task<CachedRead> ReadOriginalAsync(int id) => ReadAsync(string.Create(CultureInfo.InvariantCulture, $"/read/{id}"), null);
 
     public async Task<JsonObject> CreateAsync(string? email = null)
     {

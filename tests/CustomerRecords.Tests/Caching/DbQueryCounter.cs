@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using CustomerRecords.Tests.Data;
 using MySqlConnector;
 
 namespace CustomerRecords.Tests.Caching;

@@ -1,5 +1,5 @@
 using System.Net;
-using CustomerRecords.Tests.Api;
+using CustomerRecords.Tests.Infrastructure;
 
 namespace CustomerRecords.Tests.Caching;
 

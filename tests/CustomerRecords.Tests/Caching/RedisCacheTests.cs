@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using CustomerRecords.Tests.Api;
 using CustomerRecords.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -96,7 +95,7 @@ public sealed class RedisCacheTests(MariaDbRedisFixture servers, ITestOutputHelp
         await using var a = CacheInstance.Start(settings);
         await using var b = CacheInstance.Start(settings);
         var next = await CustomerRows.NextIdAsync(customers);
-        await AssertCachedNotFoundAsync(b, next, legacy: false);
+        await AssertCachedNotFoundAsync(b, next, original: false);
 
         var created = await a.CreateAsync();
         Assert.Equal(next, (int)created["id"]!);
@@ -115,16 +114,16 @@ public sealed class RedisCacheTests(MariaDbRedisFixture servers, ITestOutputHelp
         await using var a = CacheInstance.Start(settings);
         await using var b = CacheInstance.Start(settings);
         var next = await CustomerRows.NextIdAsync(customers);
-        await AssertCachedNotFoundAsync(a, next, legacy: true);
-        await AssertCachedNotFoundAsync(b, next, legacy: true);
+        await AssertCachedNotFoundAsync(a, next, original: true);
+        await AssertCachedNotFoundAsync(b, next, original: true);
 
         var response = await a.Client.PostAsync("/create", Json.Body(new { name = "Late Comer", email = Json.UniqueEmail("late") }));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal(next, (int)(await response.ReadObjectAsync())["id"]!);
 
         // The writing instance has it at once: the write's response is sent after its cache has the row.
-        Assert.Equal(HttpStatusCode.OK, (await a.ReadLegacyAsync(next)).Status);
-        var took = await Eventually.WithinAsync(BackplaneBound, "B finds the customer created after its cached 404", async () => (await b.ReadLegacyAsync(next)).Status == HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.OK, (await a.ReadOriginalAsync(next)).Status);
+        var took = await Eventually.WithinAsync(BackplaneBound, "B finds the customer created after its cached 404", async () => (await b.ReadOriginalAsync(next)).Status == HttpStatusCode.OK);
         output.WriteLine($"create through A visible on B (cached 404) after {took.TotalMilliseconds:0.0} ms");
     }
 
@@ -148,12 +147,12 @@ public sealed class RedisCacheTests(MariaDbRedisFixture servers, ITestOutputHelp
         var writing = Stopwatch.StartNew();
         var duration = TimeSpan.FromSeconds(3);
 
-        async Task WriteAsync(CacheInstance app, bool legacyRoute)
+        async Task WriteAsync(CacheInstance app, bool originalRoute)
         {
             while (writing.Elapsed < duration)
             {
                 var email = Json.UniqueEmail("race");
-                using var response = legacyRoute
+                using var response = originalRoute
                     ? await app.Client.PutAsync($"/update/{id}", Json.Body(new { email }))
                     : await app.PatchEmailAsync(id, email);
                 if (response.StatusCode != HttpStatusCode.OK)
@@ -180,10 +179,10 @@ public sealed class RedisCacheTests(MariaDbRedisFixture servers, ITestOutputHelp
         }
 
         await Task.WhenAll(
-            Task.Run(() => WriteAsync(a, legacyRoute: false)),
-            Task.Run(() => WriteAsync(a, legacyRoute: true)),
-            Task.Run(() => WriteAsync(b, legacyRoute: false)),
-            Task.Run(() => WriteAsync(b, legacyRoute: true)),
+            Task.Run(() => WriteAsync(a, originalRoute: false)),
+            Task.Run(() => WriteAsync(a, originalRoute: true)),
+            Task.Run(() => WriteAsync(b, originalRoute: false)),
+            Task.Run(() => WriteAsync(b, originalRoute: true)),
             Task.Run(() => ReadAsync(a)),
             Task.Run(() => ReadAsync(a)),
             Task.Run(() => ReadAsync(b)),
@@ -275,7 +274,7 @@ public sealed class RedisCacheTests(MariaDbRedisFixture servers, ITestOutputHelp
         {
             var read = await app.ReadAsync(id);
             Assert.Equal((HttpStatusCode.OK, null), (read.Status, read.Cache));
-            Assert.Null((await app.ReadLegacyAsync(id)).Cache);
+            Assert.Null((await app.ReadOriginalAsync(id)).Cache);
         }
 
         Assert.Equal(6, queries.Take().Count);
@@ -291,7 +290,7 @@ public sealed class RedisCacheTests(MariaDbRedisFixture servers, ITestOutputHelp
         var id = (await CustomerRows.InsertAsync(customers, 1))[0];
         queries.Take();
 
-        var reads = new[] { await app.ReadAsync(id), await app.ReadAsync(id), await app.ReadLegacyAsync(id) };
+        var reads = new[] { await app.ReadAsync(id), await app.ReadAsync(id), await app.ReadOriginalAsync(id) };
 
         Assert.All(reads, r => Assert.Equal((HttpStatusCode.OK, null), (r.Status, r.Cache)));
         Assert.Single(queries.Take());
@@ -386,10 +385,10 @@ public sealed class RedisCacheTests(MariaDbRedisFixture servers, ITestOutputHelp
     /// Reads a missing id twice, so that its absence is in <paramref name="app"/>'s own memory. The
     /// first read may already be a hit: another instance's miss put the not-found in Redis.
     /// </summary>
-    private static async Task AssertCachedNotFoundAsync(CacheInstance app, int id, bool legacy)
+    private static async Task AssertCachedNotFoundAsync(CacheInstance app, int id, bool original)
     {
-        var first = legacy ? await app.ReadLegacyAsync(id) : await app.ReadAsync(id);
-        var second = legacy ? await app.ReadLegacyAsync(id) : await app.ReadAsync(id);
+        var first = original ? await app.ReadOriginalAsync(id) : await app.ReadAsync(id);
+        var second = original ? await app.ReadOriginalAsync(id) : await app.ReadAsync(id);
         Assert.Equal(HttpStatusCode.NotFound, first.Status);
         Assert.Equal((HttpStatusCode.NotFound, "hit"), (second.Status, second.Cache));
     }

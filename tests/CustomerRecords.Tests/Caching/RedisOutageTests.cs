@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using CustomerRecords.Tests.Api;
 using CustomerRecords.Tests.Infrastructure;
 using StackExchange.Redis;
 using Xunit.Abstractions;

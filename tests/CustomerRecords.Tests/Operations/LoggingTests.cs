@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using CustomerRecords.Tests.Infrastructure;
+using CustomerRecords.Tests.Redaction;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,7 +16,7 @@ public class LoggingTests
     public async Task RequestLogNamesTheRouteTemplateAndNeverTheQueryString()
     {
         var sink = new CapturingLoggerProvider();
-        await using var factory = CustomerRecords.Tests.Api.CustomerApiFactory.ForSqlite()
+        await using var factory = CustomerRecords.Tests.Infrastructure.CustomerApiFactory.ForSqlite()
             .WithWebHostBuilder(b => b.ConfigureLogging(l => l.AddProvider(sink)));
         using var client = factory.CreateClient();
 
@@ -29,7 +31,7 @@ public class LoggingTests
     [Fact]
     public async Task ProductionLogsAreJsonLinesWithScopesSoTraceIdsAppear()
     {
-        await using var factory = CustomerRecords.Tests.Api.CustomerApiFactory.ForSqlite()
+        await using var factory = CustomerRecords.Tests.Infrastructure.CustomerApiFactory.ForSqlite()
             .WithWebHostBuilder(b => b.UseEnvironment("Production"));
         _ = factory.Server;
 
@@ -42,7 +44,7 @@ public class LoggingTests
     [Fact]
     public async Task ConsoleFormatterCanBeChosenByConfiguration()
     {
-        await using var factory = CustomerRecords.Tests.Api.CustomerApiFactory.ForSqlite()
+        await using var factory = CustomerRecords.Tests.Infrastructure.CustomerApiFactory.ForSqlite()
             .WithWebHostBuilder(b => b.UseEnvironment("Production").UseSetting("Logging:Console:FormatterName", "simple"));
         _ = factory.Server;
 

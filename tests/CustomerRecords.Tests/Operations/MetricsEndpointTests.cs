@@ -1,6 +1,7 @@
 using System.Net;
-using Microsoft.AspNetCore.Mvc.Testing;
+using CustomerRecords.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 
 namespace CustomerRecords.Tests.Operations;
@@ -10,7 +11,7 @@ public class MetricsEndpointTests
     [Fact]
     public async Task MetricsExposeAspNetCoreRequestDurationAfterARequest()
     {
-        await using var factory = CustomerRecords.Tests.Api.CustomerApiFactory.ForSqlite();
+        await using var factory = CustomerRecords.Tests.Infrastructure.CustomerApiFactory.ForSqlite();
         using var client = factory.CreateClient();
 
         (await client.GetAsync(new Uri("/customers/1", UriKind.Relative))).EnsureSuccessStatusCode();
@@ -39,7 +40,7 @@ public class MetricsEndpointTests
     [InlineData("203.0.113.9", HttpStatusCode.NotFound)]
     public async Task MetricsByDefaultAnswerOnlyLoopback(string remoteAddress, HttpStatusCode expected)
     {
-        await using var factory = CustomerRecords.Tests.Api.CustomerApiFactory.ForSqlite();
+        await using var factory = CustomerRecords.Tests.Infrastructure.CustomerApiFactory.ForSqlite();
 
         var context = await Scrape(factory, remoteAddress);
 
@@ -52,7 +53,7 @@ public class MetricsEndpointTests
     [InlineData("127.0.0.1", HttpStatusCode.OK)]
     public async Task MetricsAnswerConfiguredNetworksAndLoopback(string remoteAddress, HttpStatusCode expected)
     {
-        await using var factory = CustomerRecords.Tests.Api.CustomerApiFactory.ForSqlite()
+        await using var factory = CustomerRecords.Tests.Infrastructure.CustomerApiFactory.ForSqlite()
             .WithWebHostBuilder(b => b.UseSetting("Observability:MetricsAllowedNetworks:0", "10.0.0.0/16"));
 
         var context = await Scrape(factory, remoteAddress);
@@ -67,7 +68,7 @@ public class MetricsEndpointTests
     public async Task MetricsRefuseRequestsRelayedByAProxyEvenFromLoopback(string header)
     {
         // Behind the ALB or nginx the TCP peer is the proxy, so its address says nothing about the caller.
-        await using var factory = CustomerRecords.Tests.Api.CustomerApiFactory.ForSqlite();
+        await using var factory = CustomerRecords.Tests.Infrastructure.CustomerApiFactory.ForSqlite();
 
         var context = await Scrape(factory, "127.0.0.1", header);
 
@@ -77,7 +78,7 @@ public class MetricsEndpointTests
     [Fact]
     public async Task MetricsCanBeSwitchedOff()
     {
-        await using var factory = CustomerRecords.Tests.Api.CustomerApiFactory.ForSqlite()
+        await using var factory = CustomerRecords.Tests.Infrastructure.CustomerApiFactory.ForSqlite()
             .WithWebHostBuilder(b => b.UseSetting("Observability:PrometheusEnabled", "false"));
         using var client = factory.CreateClient();
 
@@ -92,7 +93,7 @@ public class MetricsEndpointTests
     public async Task ServesWithOtlpExportConfigured(string protocol)
     {
         // A closed loopback port: export fails in the background, serving must not.
-        await using var factory = CustomerRecords.Tests.Api.CustomerApiFactory.ForSqlite()
+        await using var factory = CustomerRecords.Tests.Infrastructure.CustomerApiFactory.ForSqlite()
             .WithWebHostBuilder(b => b
                 .UseSetting("Observability:OtlpEndpoint", "http://127.0.0.1:9")
                 .UseSetting("Observability:OtlpProtocol", protocol));
@@ -106,7 +107,7 @@ public class MetricsEndpointTests
     [Fact]
     public async Task StartupFailsWithAMessageNamingTheSettingForAMalformedNetwork()
     {
-        await using var factory = CustomerRecords.Tests.Api.CustomerApiFactory.ForSqlite()
+        await using var factory = CustomerRecords.Tests.Infrastructure.CustomerApiFactory.ForSqlite()
             .WithWebHostBuilder(b => b.UseSetting("Observability:MetricsAllowedNetworks:0", "10.0.0.0/33"));
 
         var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());

@@ -1,0 +1,37 @@
+using System.Data.Common;
+using CustomerRecords.Api.Data;
+using Microsoft.Extensions.Options;
+
+namespace CustomerRecords.Api.Customers;
+
+/// <summary>The original app's three sample customers, inserted when this start created the schema and <c>Database:SeedSampleData</c> is on.</summary>
+internal sealed partial class SampleCustomers(CustomerStore store, IOptions<DatabaseOptions> options, ILogger<SampleCustomers> logger) : IAfterMigration
+{
+    private static readonly (string Name, string Email, string Phone)[] Samples =
+    [
+        ("John Doe", "john.doe@example.com", "+1-555-0123"),
+        ("Jane Smith", "jane.smith@example.com", "+1-555-0456"),
+        ("Bob Johnson", "bob.johnson@example.com", "+1-555-0789"),
+    ];
+
+    public async Task RunAsync(DbConnection connection, DbTransaction? transaction, IReadOnlyList<int> applied, CancellationToken ct)
+    {
+        // The first migration creates the table: this start made a new database, so it gets the samples.
+        if (!applied.Contains(1) || !options.Value.SeedSampleData)
+        {
+            return;
+        }
+
+        var now = store.Now();
+        foreach (var (name, email, phone) in Samples)
+        {
+            await using var insert = store.CreateInsertCommand(connection, transaction, new CustomerChange(name, email, SetPhone: true, phone), now);
+            await insert.ExecuteScalarAsync(ct);
+        }
+
+        LogSeeded(logger, Samples.Length);
+    }
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "New database: inserted {Count} sample customers")]
+    private static partial void LogSeeded(ILogger logger, int count);
+}
