@@ -51,12 +51,12 @@ public sealed class CacheOptions
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan NotFoundDuration { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>When the database fails, serve the last cached value instead of an error (see <see cref="FailSafeMaxDuration"/>).</summary>
+    /// <summary>When the database fails, serve the last cached value instead of an error (see <see cref="FailSafeGracePeriod"/>).</summary>
     public bool FailSafe { get; set; } = true;
 
     /// <summary>The longest a value may be served past its expiry while the database is failing.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
-    public TimeSpan FailSafeMaxDuration { get; set; } = TimeSpan.FromMinutes(30);
+    public TimeSpan FailSafeGracePeriod { get; set; } = TimeSpan.FromMinutes(30);
 
     /// <summary>A Redis read slower than this is abandoned for the database when a fallback exists.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]

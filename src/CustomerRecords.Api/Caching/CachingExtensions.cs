@@ -29,6 +29,9 @@ internal static class CachingExtensions
             .ValidateDataAnnotations()
             .Validate(o => o.Mode != CacheMode.Redis || !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("Redis")),
                 "Cache:Mode is Redis but ConnectionStrings:Redis is empty: set it (host:port[,ssl=true,password=...]) or choose Cache:Mode Memory.")
+            // The old name is FusionCache's name for an entry's whole lifetime, not the time past expiry: refuse it, never guess.
+            .Validate(_ => builder.Configuration[$"{CacheOptions.Section}:FailSafeMaxDuration"] is null,
+                "Cache:FailSafeMaxDuration was renamed Cache:FailSafeGracePeriod (how long past its expiry a cached value may be served while the database fails): rename the setting.")
             .ValidateOnStart();
         builder.Services.AddOptions<CacheJsonOptions>();
 
@@ -74,9 +77,9 @@ internal static class CachingExtensions
             IsFailSafeEnabled = settings.FailSafe,
 
             // FusionCache counts FailSafeMaxDuration from the write, and ignores it (with a warning on every
-            // write) when it is shorter than Duration; Cache:FailSafeMaxDuration is the time past expiry, so
+            // write) when it is shorter than Duration; Cache:FailSafeGracePeriod is the time past expiry, so
             // add the longest lifetime an entry can have.
-            FailSafeMaxDuration = settings.Duration + settings.Jitter + settings.FailSafeMaxDuration,
+            FailSafeMaxDuration = settings.Duration + settings.Jitter + settings.FailSafeGracePeriod,
             FailSafeThrottleDuration = TimeSpan.FromSeconds(5),
             DistributedCacheSoftTimeout = settings.RedisSoftTimeout,
             DistributedCacheHardTimeout = settings.RedisHardTimeout,

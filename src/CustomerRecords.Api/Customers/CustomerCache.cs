@@ -109,7 +109,7 @@ internal sealed partial class CustomerCache : ICustomerCache
                     context.Options.Duration = _options.NotFoundDuration;
                     context.Options.MemoryCacheDuration = null;
                     context.Options.JitterMaxDuration = TimeSpan.Zero;
-                    context.Options.FailSafeMaxDuration = _options.NotFoundDuration + _options.FailSafeMaxDuration;
+                    context.Options.FailSafeMaxDuration = _options.NotFoundDuration + _options.FailSafeGracePeriod;
                 }
 
                 return row;

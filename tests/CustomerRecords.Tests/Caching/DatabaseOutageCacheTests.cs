@@ -15,17 +15,17 @@ namespace CustomerRecords.Tests.Caching;
 public sealed class DatabaseOutageCacheTests(MariaDbRedisFixture servers, ITestOutputHelper output)
 {
     [Fact]
-    public async Task AnExpiredEntryIsStillServedWithinFailSafeMaxDurationPastItsExpiryWhenTheDatabaseIsDown()
+    public async Task AnExpiredEntryIsStillServedWithinTheFailSafeGracePeriodPastItsExpiryWhenTheDatabaseIsDown()
     {
         // README: Cache:FailSafe serves the last cached value when the database fails, "for at most
-        // Cache:FailSafeMaxDuration past its expiry". Here it expires 2 s after it is cached and may
+        // Cache:FailSafeGracePeriod past its expiry". Here it expires 2 s after it is cached and may
         // be served until 3 s; it is asked for at 2.5 s with the database killed. The fail-safe
         // window is shorter than the lifetime, as with the defaults (30 min and 1 h).
         await using var database = await MariaDbServer.StartAsync();
         var customers = await database.CreateDatabaseAsync();
         await using var app = CacheInstance.Start(CacheInstance.RedisSettings(customers, servers.Redis.ConnectionString,
             ("Cache:Duration", "00:00:02"), ("Cache:Jitter", "00:00:00"), ("Cache:MemoryDuration", "00:00:01"),
-            ("Cache:FailSafeMaxDuration", "00:00:01"), ("Database:MaxRetries", "0")));
+            ("Cache:FailSafeGracePeriod", "00:00:01"), ("Database:MaxRetries", "0")));
         var id = (await CustomerRows.InsertAsync(customers, 1))[0];
 
         var cachedAt = Stopwatch.StartNew();
