@@ -1,7 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using Microsoft.Extensions.Caching.Memory;
-using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.Options;
 using ZiggyCreatures.Caching.Fusion;
 using ZiggyCreatures.Caching.Fusion.Backplane.StackExchangeRedis;
@@ -34,6 +32,10 @@ internal static class CachingExtensions
                 "Cache:FailSafeMaxDuration was renamed Cache:FailSafeGracePeriod (how long past its expiry a cached value may be served while the database fails): rename the setting.")
             .ValidateOnStart();
         builder.Services.AddOptions<CacheJsonOptions>();
+        builder.Services.AddSingleton<CacheMemory>();
+        builder.Services.AddSingleton<CacheWriteRejections>();
+        builder.Services.AddSingleton<SharedCacheRecovery>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SharedCacheRecovery>());
 
         // The mode is read when the cache is first built (not now), so settings layered on after this call still count.
         builder.Services.AddSingleton(sp => new RedisConnection(
@@ -44,7 +46,7 @@ internal static class CachingExtensions
         var cache = builder.Services.AddFusionCache()
             .WithOptions((sp, options) => Configure(options, Settings(sp)))
             .WithRegisteredLogger()
-            .WithMemoryCache(sp => new MemoryCache(new MemoryCacheOptions { SizeLimit = Settings(sp).MemoryMaxEntries }))
+            .WithMemoryCache(sp => sp.GetRequiredService<CacheMemory>().Cache)
             .WithSerializer(sp => Shared(sp) ? CreateSerializer(sp) : null!)
             .WithDistributedCache(sp => Shared(sp) ? CreateRedisCache(sp) : null!)
             .WithBackplane(sp => Shared(sp) ? CreateBackplane(sp) : null!);
@@ -90,10 +92,11 @@ internal static class CachingExtensions
             AllowBackgroundBackplaneOperations = false,
         };
 
-        // While Redis is down, stop trying it on every request; FusionCache re-syncs when it returns.
+        // While Redis is down, stop trying it on every request. FusionCache's auto-recovery replays the values of
+        // the time, which may be older than a later write: SharedCacheRecovery re-reads the database instead.
         options.DistributedCacheCircuitBreakerDuration = TimeSpan.FromSeconds(2);
         options.BackplaneCircuitBreakerDuration = TimeSpan.FromSeconds(2);
-        options.EnableAutoRecovery = true;
+        options.EnableAutoRecovery = false;
 
         // Outages are logged once by RedisConnection; per-operation errors would flood the log.
         options.DistributedCacheErrorsLogLevel = LogLevel.Debug;
@@ -118,10 +121,7 @@ internal static class CachingExtensions
         });
     }
 
-    private static RedisCache CreateRedisCache(IServiceProvider services) => new(Options.Create(new RedisCacheOptions
-    {
-        ConnectionMultiplexerFactory = services.GetRequiredService<RedisConnection>().GetAsync,
-    }));
+    private static VersionedRedisCache CreateRedisCache(IServiceProvider services) => ActivatorUtilities.CreateInstance<VersionedRedisCache>(services);
 
     private static RedisBackplane CreateBackplane(IServiceProvider services) => new(
         Options.Create(new RedisBackplaneOptions { ConnectionMultiplexerFactory = services.GetRequiredService<RedisConnection>().GetAsync }),

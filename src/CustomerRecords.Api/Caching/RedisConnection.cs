@@ -43,10 +43,17 @@ internal sealed partial class RedisConnection : IAsyncDisposable
         // cache falls back to memory and the database, and a queued command would hold the request
         // (a backplane publish is not cut short by FusionCache's timeouts) for the full 2 s.
         options.BacklogPolicy = BacklogPolicy.FailFast;
+
+        // SharedCacheRecovery reads INFO (the server's run_id tells a restarted Redis) and scans the
+        // deployment's keys; the client gates both behind admin mode. Nothing here flushes or reconfigures Redis.
+        options.AllowAdmin = true;
         _connection = new Lazy<Task<IConnectionMultiplexer>>(() => ConnectAsync(options));
     }
 
     public Task<IConnectionMultiplexer> GetAsync() => _connection.Value;
+
+    /// <summary>Raised when the command or the subscription connection is lost.</summary>
+    public event Action? Lost;
 
     public bool IsConnected => _connection.IsValueCreated && _connection.Value.IsCompletedSuccessfully && _connection.Value.Result.IsConnected;
 
@@ -59,6 +66,9 @@ internal sealed partial class RedisConnection : IAsyncDisposable
             {
                 LogLost(_logger, e.FailureType.ToString());
             }
+
+            // Either connection: commands or backplane messages may have been lost.
+            Lost?.Invoke();
         };
         multiplexer.ConnectionRestored += (_, e) =>
         {
@@ -70,6 +80,7 @@ internal sealed partial class RedisConnection : IAsyncDisposable
         if (!multiplexer.IsConnected)
         {
             LogUnavailableAtStart(_logger);
+            Lost?.Invoke();
         }
 
         return multiplexer;

@@ -46,22 +46,51 @@ internal sealed class NoCustomerCache : ICustomerCache
 }
 
 /// <summary>
-/// Cache-aside reads and write-through writes of single customers, over FusionCache. Writers call
-/// <see cref="SetAsync"/>/<see cref="RemoveAsync"/> only after their commit; a repair re-reads the row
-/// from the writer <see cref="CacheOptions.RepairDelay"/> later so that a read which fetched the old row
-/// before the commit and stored it after the write cannot leave the old row cached.
+/// What is cached for one id: the row with its version, or no row. <see cref="Version"/> orders entries, so
+/// that no cache level keeps an older state over a newer one (Redis checks it atomically, see
+/// <see cref="VersionedRedisCache"/>; this instance's memory checks it against <see cref="CustomerCache"/>'s floors).
 /// </summary>
-internal sealed partial class CustomerCache : ICustomerCache
+/// <param name="Version">The row's version; 0 for "not found" by a read (a later create wins); <see cref="Deleted"/> after a delete.</param>
+/// <param name="Customer">The row, or null when there is none.</param>
+public sealed record CustomerEntry(int Version, Customer? Customer)
 {
-    /// <summary>Bump when the cached <see cref="Customer"/> shape changes: new keys, old entries never read.</summary>
-    public const int SchemaVersion = 1;
+    /// <summary>A deleted customer's version: ids are never reused, so nothing may replace a deletion.</summary>
+    public const int Deleted = int.MaxValue;
+}
+
+/// <summary>
+/// Cache-aside reads and write-through writes of single customers, over FusionCache, by version:
+/// <list type="bullet">
+/// <item>every write sets the committed row (or, for a delete, a tombstone that outranks every version);</item>
+/// <item>Redis refuses a set older than what it holds, and the instance that tried drops its memory copy;</item>
+/// <item>this instance remembers the highest version it wrote per id (its floor) for a while; a read that
+/// loaded an older row than that (it raced a write here) is not kept in memory;</item>
+/// <item>after a Redis fault (<see cref="SharedCacheRecovery"/>) every id written since the fault is re-read
+/// from the writer and set again;</item>
+/// <item>and, as before, each write is re-read from the writer <see cref="CacheOptions.RepairDelay"/> later.</item>
+/// </list>
+/// </summary>
+internal sealed partial class CustomerCache : ICustomerCache, IDisposable
+{
+    /// <summary>Bump when the cached shape changes: new keys, old entries never read.</summary>
+    public const int SchemaVersion = 2;
 
     private static readonly TimeSpan RepairTick = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How long a floor is kept: far longer than any write-through or read can take.</summary>
+    private static readonly TimeSpan FloorLifetime = TimeSpan.FromMinutes(15);
+
+    /// <summary>Most ids remembered; past it, a recovery flushes the shared cache instead of re-setting ids.</summary>
+    private const int MaxFloors = 200_000;
 
     private readonly IFusionCache _cache;
     private readonly CacheOptions _options;
     private readonly CustomerCacheMetrics _metrics;
+    private readonly CacheWriteRejections _rejections;
+    private readonly SharedCacheRecovery _recovery;
     private readonly ConcurrentDictionary<int, long> _repairsDue = new();
+    private readonly ConcurrentDictionary<int, Floor> _floors = new();
+    private readonly SemaphoreSlim[] _stripes = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
     private readonly TimeProvider _clock;
     private readonly ILogger<CustomerCache> _logger;
 
@@ -69,15 +98,41 @@ internal sealed partial class CustomerCache : ICustomerCache
     // the full GetOrSet path (Redis, then the database under FusionCache's per-key lock).
     private readonly FusionCacheEntryOptions _memoryOnly;
 
-    public CustomerCache(IFusionCache cache, IOptions<CacheOptions> options, CustomerCacheMetrics metrics, TimeProvider clock, ILogger<CustomerCache> logger)
+    // Drops this instance's memory copy only: Redis and the other instances are left alone.
+    private readonly FusionCacheEntryOptions _localEvict;
+
+    private readonly FusionCacheEntryOptions _tombstone;
+    private readonly FusionCacheEntryOptions _localTombstone;
+
+    private int _writesSincePrune;
+
+    /// <summary>The highest version this instance wrote for an id, and when.</summary>
+    private readonly record struct Floor(int Version, long At);
+
+    public CustomerCache(
+        IFusionCache cache,
+        IOptions<CacheOptions> options,
+        CustomerCacheMetrics metrics,
+        CacheWriteRejections rejections,
+        SharedCacheRecovery recovery,
+        TimeProvider clock,
+        ILogger<CustomerCache> logger)
     {
         _cache = cache;
         _options = options.Value;
         _memoryOnly = cache.DefaultEntryOptions.Duplicate().SetSkipDistributedCacheRead(true);
+        _localEvict = cache.DefaultEntryOptions.Duplicate().SetSkipDistributedCache(true, true).SetSkipBackplaneNotifications(true);
+
+        // A deletion is kept as long as a row would be: a write-through that lost the race to it must find it there.
+        _tombstone = cache.DefaultEntryOptions.Duplicate();
+        _localTombstone = _tombstone.Duplicate().SetSkipDistributedCache(true, true).SetSkipBackplaneNotifications(true);
         _metrics = metrics;
+        _rejections = rejections;
+        _recovery = recovery;
         _clock = clock;
         _logger = logger;
         MarksResponses = _options.CacheHeader;
+        recovery.Recovered += OnRecovered;
     }
 
     public bool MarksResponses { get; }
@@ -87,16 +142,16 @@ internal sealed partial class CustomerCache : ICustomerCache
         int id, Func<int, CancellationToken, Task<Customer?>> load, CancellationToken ct)
     {
         var key = Key(id);
-        var cached = await _cache.TryGetAsync<Customer?>(key, _memoryOnly, ct);
+        var cached = await _cache.TryGetAsync<CustomerEntry>(key, _memoryOnly, ct);
         if (cached.HasValue)
         {
             _metrics.Hit();
-            return (cached.Value, true);
+            return (cached.Value.Customer, true);
         }
 
         // Concurrent misses for one id share one factory call (FusionCache's per-key lock).
         var loaded = false;
-        var customer = await _cache.GetOrSetAsync<Customer?>(
+        var entry = await _cache.GetOrSetAsync<CustomerEntry>(
             key,
             async (context, token) =>
             {
@@ -110,40 +165,42 @@ internal sealed partial class CustomerCache : ICustomerCache
                     context.Options.MemoryCacheDuration = null;
                     context.Options.JitterMaxDuration = TimeSpan.Zero;
                     context.Options.FailSafeMaxDuration = _options.NotFoundDuration + _options.FailSafeGracePeriod;
+                    return new CustomerEntry(0, null);
                 }
 
-                return row;
+                return new CustomerEntry(row.Version, row);
             },
             token: ct);
 
         if (loaded)
         {
             _metrics.Miss();
+
+            // The load may have raced a write (here, or elsewhere and refused by Redis): keep no older copy.
+            var refused = _rejections.TryTake(key);
+            if (_floors.TryGetValue(id, out var floor) && floor.Version == CustomerEntry.Deleted && entry.Version != CustomerEntry.Deleted)
+            {
+                // Deleted here: the state is known, keep the tombstone rather than nothing.
+                await _cache.SetAsync(key, new CustomerEntry(CustomerEntry.Deleted, null), _localTombstone, CancellationToken.None);
+            }
+            else if (refused || floor.Version > entry.Version)
+            {
+                await _cache.RemoveAsync(key, _localEvict, CancellationToken.None);
+            }
         }
         else
         {
             _metrics.Hit();
         }
 
-        return (customer, !loaded);
+        return (entry.Customer, !loaded);
     }
 
     /// <summary>Write-through after a committed create or update, on every tier and (through the backplane) every instance.</summary>
-    public async ValueTask SetAsync(Customer customer)
-    {
-        // Not the request's token: the write is committed and acknowledged whether or not the client waits.
-        await _cache.SetAsync<Customer?>(Key(customer.Id), customer, token: CancellationToken.None);
-        _metrics.Set();
-        ScheduleRepair(customer.Id);
-    }
+    public ValueTask SetAsync(Customer customer) => WriteAsync(customer.Id, new CustomerEntry(customer.Version, customer), null);
 
-    /// <summary>Removal after a committed delete, on every tier and every instance.</summary>
-    public async ValueTask RemoveAsync(int id)
-    {
-        await _cache.RemoveAsync(Key(id), token: CancellationToken.None);
-        _metrics.Removal();
-        ScheduleRepair(id);
-    }
+    /// <summary>A tombstone after a committed delete, on every tier and every instance: no older write can bring the row back.</summary>
+    public ValueTask RemoveAsync(int id) => WriteAsync(id, new CustomerEntry(CustomerEntry.Deleted, null), _tombstone);
 
     public async Task RunRepairsAsync(Func<int, CancellationToken, Task<Customer?>> readFromWriter, CancellationToken stoppingToken)
     {
@@ -171,18 +228,11 @@ internal sealed partial class CustomerCache : ICustomerCache
         }
     }
 
-    /// <summary>Puts the writer's current row (or its absence) in the cache: the repair step.</summary>
+    /// <summary>Puts the writer's current row (or its absence: the customer was deleted) in the cache: the repair step.</summary>
     internal async ValueTask RefreshAsync(int id, Customer? current)
     {
-        if (current is null)
-        {
-            await _cache.RemoveAsync(Key(id), token: CancellationToken.None);
-        }
-        else
-        {
-            await _cache.SetAsync<Customer?>(Key(id), current, token: CancellationToken.None);
-        }
-
+        var entry = current is null ? new CustomerEntry(CustomerEntry.Deleted, null) : new CustomerEntry(current.Version, current);
+        await ApplyAsync(id, entry, current is null ? _tombstone : null);
         _metrics.Set();
     }
 
@@ -202,6 +252,104 @@ internal sealed partial class CustomerCache : ICustomerCache
         return due;
     }
 
+    public void Dispose()
+    {
+        _recovery.Recovered -= OnRecovered;
+        foreach (var stripe in _stripes)
+        {
+            stripe.Dispose();
+        }
+    }
+
+    private async ValueTask WriteAsync(int id, CustomerEntry entry, FusionCacheEntryOptions? options)
+    {
+        RaiseFloor(id, entry.Version);
+        await ApplyAsync(id, entry, options);
+        if (entry.Customer is null)
+        {
+            _metrics.Removal();
+        }
+        else
+        {
+            _metrics.Set();
+        }
+
+        ScheduleRepair(id);
+    }
+
+    /// <summary>
+    /// Sets <paramref name="entry"/> unless this instance already set a newer one (one id at a time here, so the
+    /// check and the set cannot interleave with another write of this instance); Redis applies the same rule
+    /// across instances, and a set it refused leaves no copy in this instance's memory.
+    /// </summary>
+    private async ValueTask ApplyAsync(int id, CustomerEntry entry, FusionCacheEntryOptions? options)
+    {
+        var key = Key(id);
+        var stripe = _stripes[(uint)id % (uint)_stripes.Length];
+        await stripe.WaitAsync(CancellationToken.None);
+        try
+        {
+            if (_floors.TryGetValue(id, out var floor) && floor.Version > entry.Version)
+            {
+                return;
+            }
+
+            // Not the request's token: the write is committed and acknowledged whether or not the client waits.
+            await _cache.SetAsync(key, entry, options, CancellationToken.None);
+            if (_rejections.TryTake(key))
+            {
+                await _cache.RemoveAsync(key, _localEvict, CancellationToken.None);
+            }
+        }
+        finally
+        {
+            stripe.Release();
+        }
+    }
+
+    private void RaiseFloor(int id, int version)
+    {
+        var now = _clock.GetTimestamp();
+        _floors.AddOrUpdate(id, static (_, state) => new Floor(state.version, state.now), static (_, old, state) =>
+            new Floor(Math.Max(old.Version, state.version), state.now), (version, now));
+
+        // Forget old floors now and then (never while Redis is suspect: a recovery needs them).
+        if (Interlocked.Increment(ref _writesSincePrune) % 1024 == 0 && !_recovery.Suspect)
+        {
+            var cutoff = now - (long)(FloorLifetime.TotalSeconds * _clock.TimestampFrequency);
+            foreach (var (key, value) in _floors)
+            {
+                if (value.At < cutoff)
+                {
+                    _floors.TryRemove(new KeyValuePair<int, Floor>(key, value));
+                }
+            }
+        }
+
+        if (_floors.Count > MaxFloors && _recovery.Suspect)
+        {
+            _recovery.RequestFlush();
+        }
+    }
+
+    /// <summary>After a Redis fault: every id this instance wrote since then is re-read from the writer and set again.</summary>
+    private void OnRecovered(CacheRecovery recovery)
+    {
+        var since = _clock.GetTimestamp() - (long)((_clock.GetUtcNow() - recovery.Since).TotalSeconds * _clock.TimestampFrequency);
+        var due = _clock.GetTimestamp();
+        var count = 0;
+        foreach (var (id, floor) in _floors)
+        {
+            if (floor.At >= since)
+            {
+                _repairsDue[id] = due;
+                count++;
+            }
+        }
+
+        LogRecoveryRepairs(_logger, count);
+    }
+
     /// <summary>Puts back a repair that could not run (database unavailable), unless a later write already scheduled one.</summary>
     private void RetryRepair(int id) => _repairsDue.TryAdd(id, RepairDue());
 
@@ -210,7 +358,7 @@ internal sealed partial class CustomerCache : ICustomerCache
 
     private long RepairDue() => _clock.GetTimestamp() + (long)(_options.RepairDelay.TotalSeconds * _clock.TimestampFrequency);
 
-    // Under the cache's Cache:KeyPrefix: "{prefix}:v1:customer:42".
+    // Under the cache's Cache:KeyPrefix: "{prefix}:v2:customer:42".
     private static string Key(int id) => string.Create(CultureInfo.InvariantCulture, $"v{SchemaVersion}:customer:{id}");
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Cache repair of customer {Id} postponed: database unavailable")]
@@ -218,4 +366,7 @@ internal sealed partial class CustomerCache : ICustomerCache
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Cache repair of customer {Id} failed with {ExceptionType}; the entry keeps its cached value")]
     private static partial void LogRepairFailed(ILogger logger, int id, string exceptionType);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Shared cache recovered: re-reading {Count} customers written since the fault")]
+    private static partial void LogRecoveryRepairs(ILogger logger, int count);
 }

@@ -7,6 +7,7 @@ namespace CustomerRecords.Api.Customers;
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(Customer))]
+[JsonSerializable(typeof(CustomerEntry))]
 [JsonSerializable(typeof(CustomerWrite))]
 [JsonSerializable(typeof(CustomerPatch))]
 [JsonSerializable(typeof(CustomerPage))]

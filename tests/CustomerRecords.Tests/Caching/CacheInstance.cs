@@ -63,7 +63,7 @@ public sealed class CacheInstance : IAsyncDisposable
     /// The service's cache key of a customer (README "Caching": <c>{prefix}:v{schema}:customer:{id}</c>).
     /// In Redis, FusionCache puts its wire-format version in front (<c>v2:</c>).
     /// </summary>
-    public string RedisKey(int id) => string.Create(CultureInfo.InvariantCulture, $"{Factory.Settings["Cache:KeyPrefix"]}:v1:customer:{id}");
+    public string RedisKey(int id) => string.Create(CultureInfo.InvariantCulture, $"{Factory.Settings["Cache:KeyPrefix"]}:v{CustomerRecords.Api.Customers.CustomerCache.SchemaVersion}:customer:{id}");
 
     public Task<CachedRead> ReadAsync(int id, EntityTagHeaderValue? ifNoneMatch = null) =>
         ReadAsync(string.Create(CultureInfo.InvariantCulture, $"/customers/{id}"), ifNoneMatch);
