@@ -8,7 +8,7 @@ namespace CustomerRecords.Api.Customers;
 /// from the database: keyset pages are index seeks, and caching them would need invalidating every
 /// page a write might touch.
 /// </summary>
-internal sealed class CustomerService(CustomerStore store, ICustomerCache cache)
+internal sealed class CustomerService(CustomerStore store, ICustomerCache cache, CursorProtector cursors)
 {
     // One delegate for the service's lifetime rather than a new one per read.
     private readonly Func<int, CancellationToken, Task<Customer?>> _load = store.GetAsync;
@@ -19,7 +19,15 @@ internal sealed class CustomerService(CustomerStore store, ICustomerCache cache)
     public ValueTask<(Customer? Customer, bool Hit)> GetAsync(int id, CancellationToken ct) =>
         cache.GetOrLoadAsync(id, _load, ct);
 
-    public Task<CustomerPage> ListAsync(CustomerListQuery query, CancellationToken ct) => store.ListAsync(query, ct);
+    /// <summary>A page whose <c>next</c> is sealed (see <see cref="CursorProtector"/>): it reveals nothing and cannot be forged.</summary>
+    public async Task<CustomerPage> ListAsync(CustomerListQuery query, CancellationToken ct)
+    {
+        var page = await store.ListAsync(query, ct);
+        return page.Next is null ? page : page with { Next = cursors.Seal(page.Next) };
+    }
+
+    /// <summary>The cursor inside a client's <c>after</c> token, if this deployment issued it.</summary>
+    public bool TryOpenCursor(string token, out string cursor) => cursors.TryOpen(token, out cursor);
 
     public Task<int?> GetVersionAsync(int id, CancellationToken ct) => store.GetVersionAsync(id, ct);
 

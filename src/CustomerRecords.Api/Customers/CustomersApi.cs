@@ -76,7 +76,9 @@ internal static class CustomersApi
         [FromQuery] string? sort,
         CancellationToken ct)
     {
-        if (!CustomerListQuery.TryCreate(limit, after, email, q, sort, out var query, out var errors))
+        // Clients hold sealed cursors; one that does not open (altered, foreign) fails the cursor check below.
+        var cursor = after is null ? null : customers.TryOpenCursor(after, out var opened) ? opened : string.Empty;
+        if (!CustomerListQuery.TryCreate(limit, cursor, email, q, sort, out var query, out var errors))
         {
             return Problems.Validation(errors);
         }

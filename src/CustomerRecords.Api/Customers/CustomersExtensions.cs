@@ -22,6 +22,8 @@ internal static class CustomersExtensions
         });
         services.Configure<CacheJsonOptions>(o => o.TypeInfoResolvers.Add(CustomerJsonContext.Default));
 
+        services.AddOptions<CustomersOptions>().BindConfiguration(CustomersOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<CursorProtector>();
         services.AddSingleton<CustomerStore>();
         services.AddSingleton<CustomerService>();
         services.AddSingleton<CustomerCacheMetrics>();
