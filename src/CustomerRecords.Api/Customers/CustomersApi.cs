@@ -25,47 +25,100 @@ internal static class CustomersApi
         group.MapGet("/", ListCustomers).WithName(nameof(ListCustomers))
             .RequireAuthorization(Scopes.Read)
             .WithSummary("List customers, a page at a time")
-            .ProducesValidationProblem();
+            .WithDescription("Keyset pages read from an index in order, so every page costs what the first costs. Filters combine; `next` is the cursor of the following page, null on the last one.")
+            .WithParameter("limit", $"Customers per page, 1–{CustomerListQuery.MaxLimit}.", OpenApiSchemas.Integer(1, CustomerListQuery.MaxLimit, CustomerListQuery.DefaultLimit))
+            .WithParameter("after", "The `next` cursor of the previous page, unchanged (opaque; it belongs to one sort order).", OpenApiSchemas.String(minLength: 1, maxLength: 2048))
+            .WithParameter("email", "Only the customer with this email, compared without regard to letter case.", OpenApiSchemas.String(minLength: 1))
+            .WithParameter("q", $"Prefix of the name or the email, ignoring case; 1–{CustomerRules.NameMaxLength} characters after trimming.", OpenApiSchemas.String(minLength: 1, maxLength: CustomerRules.NameMaxLength))
+            .WithParameter("sort", "Order of the pages, ties broken by id; `-` for descending. `name` ignores case.", OpenApiSchemas.StringEnum(["id", "-id", "name", "-name", "created_at", "-created_at"], "id"))
+            .WithResponse(StatusCodes.Status200OK, "One page of customers.")
+            .WithProblem(StatusCodes.Status400BadRequest, "A list parameter is invalid (or the cursor belongs to another sort); `errors` names it.", ["validation"])
+            .ProducesUnavailable();
         group.MapGet("/{id:int}", GetCustomer).WithName(nameof(GetCustomer))
             .RequireAuthorization(Scopes.Read)
             .WithSummary("Read one customer")
+            .WithDescription("Served from the cache when it holds the customer (`X-Cache: hit`). Send the `ETag` back in `If-None-Match` to get 304 while it has not changed.")
+            .WithParameter("id", "The customer's id.")
+            .WithRequestHeader(RequestHeader.IfNoneMatch)
+            .WithResponse(StatusCodes.Status200OK, "The customer.", ResponseHeader.ETag, ResponseHeader.Cache)
             .Produces(StatusCodes.Status304NotModified)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .WithResponse(StatusCodes.Status304NotModified, "`If-None-Match` matches the current version; no body.", ResponseHeader.ETag, ResponseHeader.Cache)
+            .WithProblem(StatusCodes.Status404NotFound, "No customer has this id.", ["not-found"], ResponseHeader.Cache)
+            .ProducesUnavailable();
         group.MapPost("/", CreateCustomer).WithName(nameof(CreateCustomer))
             .RequireAuthorization(Scopes.Write)
             .WithSummary("Create a customer")
+            .WithDescription("Answers the stored customer (trimmed) with its `Location` and `ETag`. With an `Idempotency-Key` a retried create makes no second customer.")
             .DocumentsBody<CustomerWrite>(RequestBody.Json)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .WithRequestHeader(RequestHeader.IdempotencyKey)
+            .WithResponse(StatusCodes.Status201Created, "Created; the stored customer.", ResponseHeader.Location, ResponseHeader.ETag, ResponseHeader.Replayed)
+            .ProducesBodyProblems(StatusCodes.Status400BadRequest, StatusCodes.Status408RequestTimeout, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType)
+            .WithProblem(StatusCodes.Status409Conflict,
+                "Another customer has this email (ignoring case), or a request with this `Idempotency-Key` is still running (`Retry-After`).",
+                ["duplicate-email", "idempotency-key-in-flight"], ResponseHeader.RetryAfter.Optional(), ResponseHeader.Replayed)
+            .WithProblem(StatusCodes.Status422UnprocessableEntity, "The `Idempotency-Key` was already used with a different body.", ["idempotency-key-reused"])
+            .ProducesUnavailable();
         group.MapPut("/{id:int}", ReplaceCustomer).WithName(nameof(ReplaceCustomer))
             .RequireAuthorization(Scopes.Write)
             .WithSummary("Replace a customer (honours If-Match)")
+            .WithDescription("Replaces every field (an absent phone clears it) and bumps the version. With `If-Match` the write happens only if the customer is still at one of those versions.")
+            .WithParameter("id", "The customer's id.")
             .DocumentsBody<CustomerWrite>(RequestBody.Json)
-            .ProducesUpdateProblems();
+            .ProducesUpdateDocs();
         group.MapPatch("/{id:int}", PatchCustomer).WithName(nameof(PatchCustomer))
             .RequireAuthorization(Scopes.Write)
             .WithSummary("Change some fields of a customer (JSON merge patch, honours If-Match)")
+            .WithDescription("RFC 7396 merge patch: absent fields are kept, `\"phone\": null` clears the phone; name and email cannot be null. `application/json` is accepted too.")
+            .WithParameter("id", "The customer's id.")
             .DocumentsBody<CustomerPatch>(RequestBody.MergePatchJson, RequestBody.Json)
-            .ProducesUpdateProblems();
+            .ProducesUpdateDocs();
         group.MapDelete("/{id:int}", DeleteCustomer).WithName(nameof(DeleteCustomer))
             .RequireAuthorization(Scopes.Write)
             .WithSummary("Delete a customer (honours If-Match)")
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed);
+            .WithDescription("Deletes the customer for good (ids are never reused). With `If-Match` only if it is still at one of those versions.")
+            .WithParameter("id", "The customer's id.")
+            .WithRequestHeader(RequestHeader.IfMatch)
+            .Produces(StatusCodes.Status204NoContent)
+            .WithResponse(StatusCodes.Status204NoContent, "Deleted.")
+            .WithProblem(StatusCodes.Status404NotFound, "No customer has this id.", ["not-found"])
+            .WithProblem(StatusCodes.Status412PreconditionFailed, "`If-Match` does not match the current version; nothing changed.", ["precondition-failed"])
+            .ProducesUnavailable();
         return group;
     }
 
-    /// <summary>The errors a replace or a patch can answer, for the OpenAPI document.</summary>
-    private static RouteHandlerBuilder ProducesUpdateProblems(this RouteHandlerBuilder builder) => builder
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status404NotFound)
-        .ProducesProblem(StatusCodes.Status409Conflict)
-        .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-        .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-        .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+    /// <summary>The answers a replace or a patch can give, for the OpenAPI document.</summary>
+    private static RouteHandlerBuilder ProducesUpdateDocs(this RouteHandlerBuilder builder) => builder
+        .WithRequestHeader(RequestHeader.IfMatch)
+        .WithResponse(StatusCodes.Status200OK, "The changed customer.", ResponseHeader.ETag)
+        .ProducesBodyProblems(StatusCodes.Status400BadRequest, StatusCodes.Status408RequestTimeout, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType)
+        .WithProblem(StatusCodes.Status404NotFound, "No customer has this id.", ["not-found"])
+        .WithProblem(StatusCodes.Status409Conflict, "Another customer has this email (ignoring case).", ["duplicate-email"])
+        .WithProblem(StatusCodes.Status412PreconditionFailed, "`If-Match` does not match the current version; nothing changed.", ["precondition-failed"])
+        .ProducesUnavailable();
+
+    /// <summary>The answers to a body that cannot be taken, for the OpenAPI document.</summary>
+    private static RouteHandlerBuilder ProducesBodyProblems(this RouteHandlerBuilder builder, params int[] statuses)
+    {
+        foreach (var status in statuses)
+        {
+            builder = status switch
+            {
+                StatusCodes.Status400BadRequest => builder.WithProblem(status,
+                    "A field is missing or invalid, an unknown or server-owned field was sent, or the JSON is malformed (`validation`, with `errors` per field); or a header is malformed (`bad-request`).",
+                    ["validation", "bad-request"]),
+                StatusCodes.Status408RequestTimeout => builder.WithProblem(status, "The body arrived slower than `Limits:MinRequestBodyDataRate`.", ["request-timeout"]),
+                StatusCodes.Status413PayloadTooLarge => builder.WithProblem(status, $"The body is over {RequestBody.MaxBytes / 1024} KiB.", ["body-too-large"]),
+                _ => builder.WithProblem(status, "The body is not JSON in UTF-8 (for PATCH: `application/merge-patch+json` or `application/json`).", ["unsupported-media-type"]),
+            };
+        }
+
+        return builder;
+    }
+
+    /// <summary>503 with <c>Retry-After</c>, for every route that reaches the database.</summary>
+    private static RouteHandlerBuilder ProducesUnavailable(this RouteHandlerBuilder builder) =>
+        builder.WithProblem(StatusCodes.Status503ServiceUnavailable,
+            "The database is unreachable or past `Database:OperationTimeout`; retry after `Retry-After` seconds.", ["unavailable"], ResponseHeader.RetryAfter);
 
     public static async Task<Results<Ok<CustomerPage>, ProblemHttpResult>> ListCustomers(
         CustomerService customers,

@@ -29,8 +29,11 @@ internal static class HealthEndpoints
     {
         // Open to the load balancer: no credentials, never rate limited.
         var group = app.MapGroup("/health").WithTags("Health").AllowAnonymous().DisableRateLimiting();
-        group.MapGet("/live", Live).WithName("Live").WithSummary("The process is up");
+        group.MapGet("/live", Live).WithName("Live").WithSummary("The process is up")
+            .WithDescription("Liveness: checks no dependency, so a database outage never gets healthy instances restarted.")
+            .Produces<HealthResponse>();
         group.MapGet("/ready", ReadyAsync).WithName("Ready").WithSummary("The service can serve requests")
+            .WithDescription("Readiness: the checks tagged `ready` (the database; the cache, which reports `Degraded` and stays ready while Redis is away). 503 when one is unhealthy, so the load balancer stops sending traffic.")
             .Produces<HealthResponse>()
             .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable);
         return app;

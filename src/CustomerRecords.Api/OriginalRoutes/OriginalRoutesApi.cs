@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -8,6 +9,7 @@ using CustomerRecords.Api.Errors;
 using CustomerRecords.Api.Http;
 using CustomerRecords.Api.Idempotency;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.OpenApi;
 
 namespace CustomerRecords.Api.OriginalRoutes;
 
@@ -52,35 +54,93 @@ internal static class OriginalRoutesApi
         group.MapPost("/create", CreateOriginal).WithName(nameof(CreateOriginal))
             .RequireAuthorization(Scopes.Write)
             .WithSummary("Create a customer (original route)")
-            .DocumentsBody<CustomerWrite>(RequestBody.Json)
+            .WithDescription("The original app's create: the same rules as `POST /customers`, unknown fields ignored, and its `{\"message\", \"id\"}` answer. Honours `Idempotency-Key` (its keys are not shared with `POST /customers`).")
+            .DocumentsBody<OriginalCreate>(RequestBody.Json)
+            .WithRequestHeader(RequestHeader.IdempotencyKey)
             .Produces<OriginalCreated>(StatusCodes.Status201Created)
-            .Produces<OriginalError>(StatusCodes.Status400BadRequest)
-            .Produces<OriginalError>(StatusCodes.Status409Conflict)
-            .Produces<OriginalError>(StatusCodes.Status413PayloadTooLarge)
-            .Produces<OriginalError>(StatusCodes.Status415UnsupportedMediaType)
-            .Produces<OriginalError>(StatusCodes.Status422UnprocessableEntity);
+            .WithResponse(StatusCodes.Status201Created, "Created.", ResponseHeader.Replayed)
+            .ProducesError(StatusCodes.Status400BadRequest, "A field is missing or invalid, the JSON is malformed, or the `Idempotency-Key` is malformed.")
+            .ProducesError(StatusCodes.Status408RequestTimeout, "The body arrived slower than `Limits:MinRequestBodyDataRate`.")
+            .ProducesError(StatusCodes.Status409Conflict, "Another customer has this email (ignoring case), or a request with this `Idempotency-Key` is still running (`Retry-After`).",
+                ResponseHeader.RetryAfter.Optional(), ResponseHeader.Replayed)
+            .ProducesError(StatusCodes.Status413PayloadTooLarge, $"The body is over {RequestBody.MaxBytes / 1024} KiB.")
+            .ProducesError(StatusCodes.Status415UnsupportedMediaType, "The body is not `application/json` in UTF-8.")
+            .ProducesError(StatusCodes.Status422UnprocessableEntity, "The `Idempotency-Key` was already used with a different body.")
+            .ProducesServerErrors();
         group.MapGet("/read/{id:int}", ReadOriginal).WithName(nameof(ReadOriginal))
             .RequireAuthorization(Scopes.Read)
             .WithSummary("Read a customer as an array (original route)")
-            .Produces<OriginalRow>()
-            .Produces<OriginalError>(StatusCodes.Status404NotFound);
+            .WithDescription("The original app's read: `{\"customer\": [id, name, email, phone, created_at, updated_at]}` with times as `YYYY-MM-DD HH:MM:SS` (UTC).")
+            .WithParameter("id", "The customer's id.")
+            .WithResponseBody(StatusCodes.Status200OK, "The customer as a row.", RequestBody.Json, RowSchema(), ResponseHeader.Cache)
+            .ProducesError(StatusCodes.Status404NotFound, "No customer has this id (`{\"error\": \"Not found\"}`).", ResponseHeader.Cache)
+            .ProducesServerErrors();
         group.MapPut("/update/{id:int}", UpdateOriginal).WithName(nameof(UpdateOriginal))
             .RequireAuthorization(Scopes.Write)
             .WithSummary("Change a customer's email (original route)")
+            .WithDescription("The original app's update: changes the email only; other fields in the body are ignored.")
+            .WithParameter("id", "The customer's id.")
             .DocumentsBody<OriginalEmail>(RequestBody.Json)
             .Produces<OriginalMessage>()
-            .Produces<OriginalError>(StatusCodes.Status400BadRequest)
-            .Produces<OriginalError>(StatusCodes.Status404NotFound)
-            .Produces<OriginalError>(StatusCodes.Status409Conflict)
-            .Produces<OriginalError>(StatusCodes.Status413PayloadTooLarge)
-            .Produces<OriginalError>(StatusCodes.Status415UnsupportedMediaType);
+            .WithResponse(StatusCodes.Status200OK, "Updated (`{\"message\": \"Customer updated\"}`).")
+            .ProducesError(StatusCodes.Status400BadRequest, "The email is missing or invalid, or the JSON is malformed.")
+            .ProducesError(StatusCodes.Status404NotFound, "No customer has this id.")
+            .ProducesError(StatusCodes.Status408RequestTimeout, "The body arrived slower than `Limits:MinRequestBodyDataRate`.")
+            .ProducesError(StatusCodes.Status409Conflict, "Another customer has this email (ignoring case).")
+            .ProducesError(StatusCodes.Status413PayloadTooLarge, $"The body is over {RequestBody.MaxBytes / 1024} KiB.")
+            .ProducesError(StatusCodes.Status415UnsupportedMediaType, "The body is not `application/json` in UTF-8.")
+            .ProducesServerErrors();
         group.MapDelete("/delete/{id:int}", DeleteOriginal).WithName(nameof(DeleteOriginal))
             .RequireAuthorization(Scopes.Write)
             .WithSummary("Delete a customer (original route)")
+            .WithDescription("The original app's delete.")
+            .WithParameter("id", "The customer's id.")
             .Produces<OriginalMessage>()
-            .Produces<OriginalError>(StatusCodes.Status404NotFound);
+            .WithResponse(StatusCodes.Status200OK, "Deleted (`{\"message\": \"Customer deleted\"}`).")
+            .ProducesError(StatusCodes.Status404NotFound, "No customer has this id.")
+            .ProducesServerErrors();
         return group;
     }
+
+    /// <summary>The schema of <see cref="OriginalRow"/>, which <see cref="OriginalRowConverter"/> writes as an array.</summary>
+    private static OpenApiSchema RowSchema()
+    {
+        return new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = "The original app's read shape.",
+            Required = new HashSet<string>(StringComparer.Ordinal) { "customer" },
+            Properties = new Dictionary<string, IOpenApiSchema>(StringComparer.Ordinal)
+            {
+                ["customer"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Array,
+                    Description = "`[id, name, email, phone, created_at, updated_at]`; phone may be null; times are UTC as `YYYY-MM-DD HH:MM:SS`.",
+                    MinItems = 6,
+                    MaxItems = 6,
+                    // Positions differ in type (id, name, email, phone or null, two times); OpenAPI.NET cannot write a prefixItems tuple.
+                    Items = new OpenApiSchema
+                    {
+                        AnyOf =
+                        [
+                            new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Description = "id" },
+                            new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = CustomerRules.NameMaxLength, Description = "name, email, phone or a time (`YYYY-MM-DD HH:MM:SS`)" },
+                            new OpenApiSchema { Type = JsonSchemaType.Null, Description = "no phone" },
+                        ],
+                    },
+                },
+            },
+        };
+    }
+
+    /// <summary>An <c>{"error": "..."}</c> answer, for the OpenAPI document.</summary>
+    private static RouteHandlerBuilder ProducesError(this RouteHandlerBuilder builder, int status, string description, params ResponseHeader[] headers) =>
+        builder.Produces<OriginalError>(status).WithResponse(status, description, headers);
+
+    /// <summary>The failures no handler expects, in the original routes' shape (the exception handler honours <see cref="OriginalErrorShape"/>).</summary>
+    private static RouteHandlerBuilder ProducesServerErrors(this RouteHandlerBuilder builder) => builder
+        .ProducesError(StatusCodes.Status500InternalServerError, "A bug; logged with the exception type only.")
+        .ProducesError(StatusCodes.Status503ServiceUnavailable, "The database is unreachable or past `Database:OperationTimeout`; retry after `Retry-After` seconds.", ResponseHeader.RetryAfter);
 
     public static async Task<Results<JsonHttpResult<OriginalCreated>, JsonHttpResult<OriginalError>>> CreateOriginal(
         HttpContext http, CustomerService customers, CancellationToken ct)
@@ -191,8 +251,18 @@ internal static class OriginalRoutesApi
         TypedResults.Json(new OriginalMessage(text));
 }
 
-/// <summary>Body of <c>PUT /update/{id}</c>.</summary>
-public sealed record OriginalEmail(string Email);
+/// <summary>Body of <c>PUT /update/{id}</c>; other fields are ignored.</summary>
+/// <param name="Email">The new email: one plain address of at most 255 characters after trimming.</param>
+public sealed record OriginalEmail([property: MinLength(1)] string Email);
+
+/// <summary>Body of <c>POST /create</c>: the rules of <c>POST /customers</c>, but unknown fields are ignored, as the original app did.</summary>
+/// <param name="Name">Display name: 1–255 characters after trimming, no control characters.</param>
+/// <param name="Email">One plain address of at most 255 characters after trimming.</param>
+/// <param name="Phone">Optional; null, empty or absent means no phone. At most 20 characters of digits, spaces and <c>+ - ( ) .</c> after trimming.</param>
+public sealed record OriginalCreate(
+    [property: MinLength(1)] string Name,
+    [property: MinLength(1)] string Email,
+    [property: RegularExpression(CustomerWrite.PhonePattern)] string? Phone = null);
 
 /// <summary>Writes a customer as <c>[id, name, email, phone, created_at, updated_at]</c>.</summary>
 internal sealed class OriginalRowConverter : JsonConverter<Customer>
@@ -230,4 +300,5 @@ internal sealed class OriginalRowConverter : JsonConverter<Customer>
 [JsonSerializable(typeof(OriginalError))]
 [JsonSerializable(typeof(OriginalRow))]
 [JsonSerializable(typeof(OriginalEmail))]
+[JsonSerializable(typeof(OriginalCreate))]
 internal sealed partial class OriginalRoutesJsonContext : JsonSerializerContext;
