@@ -4,8 +4,16 @@ using Microsoft.Extensions.Options;
 
 namespace CustomerRecords.Api.Customers;
 
-/// <summary>The original app's three sample customers, inserted when this start created the schema and <c>Database:SeedSampleData</c> is on.</summary>
-internal sealed partial class SampleCustomers(CustomerStore store, IOptions<DatabaseOptions> options, ILogger<SampleCustomers> logger) : IAfterMigration
+/// <summary>
+/// The original app's three sample customers, inserted when this start created the schema and
+/// <c>Database:SeedSampleData</c> says so (unset: on SQLite or in Development only).
+/// </summary>
+internal sealed partial class SampleCustomers(
+    CustomerStore store,
+    AppDatabase database,
+    IOptions<DatabaseOptions> options,
+    IHostEnvironment environment,
+    ILogger<SampleCustomers> logger) : IAfterMigration
 {
     private static readonly (string Name, string Email, string Phone)[] Samples =
     [
@@ -17,7 +25,8 @@ internal sealed partial class SampleCustomers(CustomerStore store, IOptions<Data
     public async Task RunAsync(DbConnection connection, DbTransaction? transaction, IReadOnlyList<int> applied, CancellationToken ct)
     {
         // The first migration creates the table: this start made a new database, so it gets the samples.
-        if (!applied.Contains(1) || !options.Value.SeedSampleData)
+        var wanted = options.Value.SeedSampleData ?? (database.Dialect == SqlDialect.Sqlite || environment.IsDevelopment());
+        if (!applied.Contains(1) || !wanted)
         {
             return;
         }

@@ -11,8 +11,11 @@ public sealed class DatabaseOptions
     [Required]
     public string Provider { get; set; } = "sqlite";
 
-    /// <summary>Insert the three sample customers when this start creates the schema.</summary>
-    public bool SeedSampleData { get; set; } = true;
+    /// <summary>
+    /// Insert the three sample customers when this start creates the schema. Unset: only on the embedded SQLite
+    /// default or in Development — never by default against MySQL, so a first <c>migrate</c> against RDS adds no one.
+    /// </summary>
+    public bool? SeedSampleData { get; set; }
 
     /// <summary>Apply pending schema migrations at start-up (the <c>migrate</c> command always does).</summary>
     public bool MigrateOnStartup { get; set; } = true;
