@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using CustomerRecords.Tests.Docs;
 using CustomerRecords.Tests.Infrastructure;
 
 namespace CustomerRecords.Tests.Customers;
@@ -19,9 +20,15 @@ public abstract class CustomersApiContract : IAsyncLifetime
     /// <summary>Settings pointing at a brand-new, empty database of the engine under test.</summary>
     protected abstract Task<Dictionary<string, string?>> NewDatabaseSettingsAsync();
 
+    /// <summary>The suite's name in the OpenAPI conformance log: one per engine.</summary>
+    private string Suite => GetType().Name;
+
     public virtual async Task InitializeAsync()
     {
-        Factory = new CustomerApiFactory(await NewDatabaseSettingsAsync());
+        var settings = await NewDatabaseSettingsAsync();
+        // Every response of this suite is checked against the served OpenAPI document (Docs/OpenApiConformanceHandler).
+        settings[OpenApiTrafficLog.SettingKey] = Suite;
+        Factory = new CustomerApiFactory(settings);
         Client = Factory.CreateClient();
     }
 
@@ -29,6 +36,8 @@ public abstract class CustomersApiContract : IAsyncLifetime
     {
         Client.Dispose();
         await Factory.DisposeAsync();
+        var violations = OpenApiTrafficLog.For(Suite).TakeViolations();
+        Assert.True(violations.Count == 0, $"{violations.Count} exchanges depart from /openapi/v1.json:\n" + string.Join("\n", violations));
     }
 
     protected async Task<JsonObject> CreateAsync(string? name = null, string? email = null, string? phone = null)
@@ -640,6 +649,56 @@ public abstract class CustomersApiContract : IAsyncLifetime
     {
         var response = await PostWithKeyAsync("/customers", new string('k', 256), new { name = "A", email = Json.UniqueEmail() });
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    /// <summary>The README's "Examples" block, request by request, as curl sends it (so the OpenAPI check sees each of them too).</summary>
+    [Fact]
+    public async Task TheReadmeExamplesAnswerAsTheReadmeSays()
+    {
+        // Enough customers for a second page whatever the engine's sample data.
+        await CreateAsync(name: "Readme Filler One");
+        await CreateAsync(name: "Readme Filler Two");
+        var email = Json.UniqueEmail("alice");
+
+        var create = await Client.PostAsync("/customers", Json.Body($"{{\"name\": \"Alice Johnson\", \"email\": \"{email}\", \"phone\": \"+1-555-0100\"}}"));
+        Assert.Equal(HttpStatusCode.Created, create.StatusCode);
+        Assert.Equal("\"1\"", create.Headers.ETag?.Tag);
+        var id = (int)(await create.ReadObjectAsync())["id"]!;
+        Assert.Equal($"/customers/{id}", create.Headers.Location?.OriginalString);
+
+        var read = await Client.GetAsync($"/customers/{id}");
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        Assert.NotNull(read.Headers.ETag);
+
+        var first = await (await Client.GetAsync("/customers?limit=2&sort=name")).ReadObjectAsync();
+        Assert.Equal(2, first["items"]!.AsArray().Count);
+        var next = (string)first["next"]!;
+        var second = await Client.GetAsync($"/customers?limit=2&sort=name&after={next}");
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+
+        var search = await (await Client.GetAsync("/customers?q=ali")).ReadObjectAsync();
+        Assert.Contains(search["items"]!.AsArray(), i => (int)i!["id"]! == id);
+        var byEmail = await (await Client.GetAsync($"/customers?email={email.ToUpperInvariant()}")).ReadObjectAsync();
+        Assert.Equal([id], byEmail["items"]!.AsArray().Select(i => (int)i!["id"]!));
+
+        var replace = await Client.PutAsync($"/customers/{id}", Json.Body($"{{\"name\": \"Alice Johnson\", \"email\": \"{email}\"}}"));
+        Assert.Equal(HttpStatusCode.OK, replace.StatusCode);
+        Assert.Equal("\"2\"", replace.Headers.ETag?.Tag);
+        using var patch = new HttpRequestMessage(HttpMethod.Patch, $"/customers/{id}") { Content = Json.Body("{\"phone\": null}", "application/merge-patch+json") };
+        patch.Headers.TryAddWithoutValidation("If-Match", "\"2\"");
+        var patched = await Client.SendAsync(patch);
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        Assert.Null((string?)(await patched.ReadObjectAsync())["phone"]);
+        Assert.Equal(HttpStatusCode.NoContent, (await Client.DeleteAsync($"/customers/{id}")).StatusCode);
+
+        var original = await Client.PostAsync("/create", Json.Body($"{{\"name\": \"Alice Johnson\", \"email\": \"first.{email}\"}}"));
+        Assert.Equal(HttpStatusCode.Created, original.StatusCode);
+        var oid = (int)(await original.ReadObjectAsync())["id"]!;
+        Assert.Equal(HttpStatusCode.OK, (await Client.GetAsync($"/read/{oid}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Client.PutAsync($"/update/{oid}", Json.Body($"{{\"email\": \"second.{email}\"}}"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Client.DeleteAsync($"/delete/{oid}")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await Client.GetAsync("/health/ready")).StatusCode);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using CustomerRecords.Tests.Docs;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
@@ -25,6 +26,16 @@ public sealed class CustomerApiFactory(IReadOnlyDictionary<string, string?> sett
         ["Database:Provider"] = "mysql",
         ["ConnectionStrings:Customers"] = connectionString,
     };
+
+    /// <summary>
+    /// A client of the app, as <see cref="WebApplicationFactory{TEntryPoint}.CreateClient()"/> makes it; with the
+    /// setting <see cref="OpenApiTrafficLog.SettingKey"/> (the HTTP contract suite sets it) every exchange is also
+    /// checked against the OpenAPI document the app serves and recorded in that suite's <see cref="OpenApiTrafficLog"/>.
+    /// </summary>
+    public new HttpClient CreateClient() =>
+        Settings.TryGetValue(OpenApiTrafficLog.SettingKey, out var suite) && !string.IsNullOrEmpty(suite)
+            ? CreateDefaultClient(ClientOptions.BaseAddress, new OpenApiConformanceHandler(OpenApiTrafficLog.For(suite)))
+            : base.CreateClient();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
