@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
+using Polly.Timeout;
 
 namespace CustomerRecords.Api.Data;
 
@@ -21,6 +22,7 @@ internal sealed partial class ResilientDb
     private readonly ResiliencePipeline _pipeline;
     private readonly TimeProvider _clock;
     private readonly TimeSpan _replicaPause;
+    private readonly TimeSpan _operationTimeout;
     private readonly ILogger<ResilientDb> _logger;
     private long _replicaDownUntil;
 
@@ -31,6 +33,7 @@ internal sealed partial class ResilientDb
         _logger = logger;
         var settings = options.Value;
         _replicaPause = settings.ReplicaRetryAfter;
+        _operationTimeout = settings.OperationTimeout;
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = clock }
             .AddTimeout(settings.OperationTimeout)
             .AddRetry(new RetryStrategyOptions
@@ -64,20 +67,60 @@ internal sealed partial class ResilientDb
     public Task<T> WriteAsync<T>(Func<DbConnection, CancellationToken, Task<T>> operation, CancellationToken ct, bool idempotent = false) =>
         RunAsync(operation, idempotent, preferReplica: false, ct);
 
+    /// <summary>
+    /// Runs the pipeline and answers by the deadline whether or not the attempt has returned. Polly's
+    /// timeout only cancels the attempt's token, and cancelling MySqlConnector is itself a round trip
+    /// (KILL QUERY on a second connection, bounded by Cancellation Timeout; an open is stuck in the
+    /// handshake until Connection Timeout), so against a hung server the attempt can return seconds
+    /// late. Past the deadline the caller gets the same <see cref="TimeoutRejectedException"/> Polly
+    /// raises (503 + Retry-After), and the attempt is abandoned, which is safe: nothing it does from
+    /// then on is ever acknowledged to anyone (an abandoned write was not acknowledged, so it is no
+    /// more "maybe applied" than a write whose reply was lost, which is what Idempotency-Key
+    /// exists for; an abandoned step of an idempotent request may land after its key's lease, and the
+    /// key's owner check, not the lease, keeps a takeover from applying it twice); its token is already
+    /// cancelled, so it starts nothing new and no retry follows; and its connection is disposed by
+    /// <see cref="AttemptAsync{T}"/>'s <c>await using</c> when it finally returns, at which point the
+    /// context goes back to the pool too.
+    /// </summary>
     private async Task<T> RunAsync<T>(Func<DbConnection, CancellationToken, Task<T>> operation, bool idempotent, bool preferReplica, CancellationToken ct)
     {
         var context = ResilienceContextPool.Shared.Get(ct);
         context.Properties.Set(Idempotent, idempotent);
+        var run = _pipeline.ExecuteAsync(
+            static async (context, state) => await state.Self.AttemptAsync(state.Operation, state.PreferReplica, context.CancellationToken),
+            context,
+            (Self: this, Operation: operation, PreferReplica: preferReplica)).AsTask();
         try
         {
-            return await _pipeline.ExecuteAsync(
-                static async (context, state) => await state.Self.AttemptAsync(state.Operation, state.PreferReplica, context.CancellationToken),
-                context,
-                (Self: this, Operation: operation, PreferReplica: preferReplica));
+            return await run.WaitAsync(_operationTimeout, _clock, ct);
+        }
+        catch (TimeoutException e) when (!ReferenceEquals(e, run.Exception?.InnerException))
+        {
+            // WaitAsync's own timeout, not a TimeoutException the attempt raised.
+            LogAbandoned(_logger, _operationTimeout.TotalMilliseconds);
+            throw new TimeoutRejectedException(
+                $"The database operation did not complete within the allowed timeout of '{_operationTimeout}'.", _operationTimeout, e);
         }
         finally
         {
-            ResilienceContextPool.Shared.Return(context);
+            if (run.IsCompleted)
+            {
+                ResilienceContextPool.Shared.Return(context);
+            }
+            else
+            {
+                // Abandoned (deadline or caller gone): the pipeline still uses the context until it returns.
+                _ = run.ContinueWith(
+                    static (finished, state) =>
+                    {
+                        _ = finished.Exception; // observed: nobody awaits an abandoned attempt
+                        ResilienceContextPool.Shared.Return((ResilienceContext)state!);
+                    },
+                    context,
+                    CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously,
+                    TaskScheduler.Default);
+            }
         }
     }
 
@@ -163,4 +206,7 @@ internal sealed partial class ResilientDb
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "The read replica failed; reading from the writer for {Seconds} s")]
     private static partial void LogReplicaDown(ILogger logger, double seconds);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Debug, Message = "Database operation abandoned at its {DeadlineMs} ms deadline; the attempt had not returned")]
+    private static partial void LogAbandoned(ILogger logger, double deadlineMs);
 }
