@@ -3,12 +3,19 @@ using CustomerRecords.Tests.Infrastructure;
 
 namespace CustomerRecords.Tests.Customers;
 
-/// <summary>The API contract over a real MariaDB server: a fresh database per test.</summary>
+/// <summary>
+/// The API contract over a real MariaDB server: a fresh database per test, with the sample customers the
+/// contract starts from (MySQL gets none by default; see SampleCustomersTests).
+/// </summary>
 [Collection(MariaDbCollection.Name)]
 public sealed class MariaDbCustomersApiTests(MariaDbFixture mariaDb) : CustomersApiContract
 {
-    protected override async Task<Dictionary<string, string?>> NewDatabaseSettingsAsync() =>
-        CustomerApiFactory.MySqlSettings(await mariaDb.CreateDatabaseAsync());
+    protected override async Task<Dictionary<string, string?>> NewDatabaseSettingsAsync()
+    {
+        var settings = CustomerApiFactory.MySqlSettings(await mariaDb.CreateDatabaseAsync());
+        settings["Database:SeedSampleData"] = "true";
+        return settings;
+    }
 }
 
 /// <summary>List pages read an index in order on MariaDB too (no filesort).</summary>
