@@ -9,6 +9,12 @@ namespace CustomerRecords.Api.Data;
 
 internal static partial class DatabaseExtensions
 {
+    /// <summary>Pool name of the writer endpoint's data source (also after a failover replaced it).</summary>
+    internal const string WriterPool = "writer";
+
+    /// <summary>Pool name of the read replica's data source.</summary>
+    internal const string ReplicaPool = "replica";
+
     public static WebApplicationBuilder AddDatabase(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<DatabaseOptions>()
@@ -32,9 +38,9 @@ internal static partial class DatabaseExtensions
                 return CreateSqlite(settings.Writer);
             }
 
-            var writer = CreateMySql(settings.Writer, sp, loggerFactory);
-            var reader = settings.Reader is null ? writer : CreateMySql(settings.Reader, sp, loggerFactory);
-            return new AppDatabase(writer, reader, SqlDialect.MySql, () => CreateMySql(settings.Writer, sp, loggerFactory));
+            var writer = CreateMySql(settings.Writer, WriterPool, sp, loggerFactory);
+            var reader = settings.Reader is null ? writer : CreateMySql(settings.Reader, ReplicaPool, sp, loggerFactory);
+            return new AppDatabase(writer, reader, SqlDialect.MySql, () => CreateMySql(settings.Writer, WriterPool, sp, loggerFactory));
         });
         builder.Services.AddDatabaseSecurity();
         builder.Services.AddSingleton<ResilientDb>();
@@ -52,10 +58,14 @@ internal static partial class DatabaseExtensions
         }
     }
 
-    /// <summary>A pooled data source; TLS settings and RDS IAM authentication (if configured) applied.</summary>
-    private static MySqlDataSource CreateMySql(string connectionString, IServiceProvider services, ILoggerFactory loggerFactory)
+    /// <summary>
+    /// A pooled data source named by its role; TLS settings and RDS IAM authentication (if configured) applied.
+    /// The name is what MySqlConnector puts in its metrics' <c>pool.name</c> (exported to Prometheus and OTLP)
+    /// and its log lines; unnamed, it uses the connection string, which carries the user, database and address.
+    /// </summary>
+    private static MySqlDataSource CreateMySql(string connectionString, string role, IServiceProvider services, ILoggerFactory loggerFactory)
     {
-        var builder = new MySqlDataSourceBuilder(connectionString).UseLoggerFactory(loggerFactory);
+        var builder = new MySqlDataSourceBuilder(connectionString).UseName(role).UseLoggerFactory(loggerFactory);
         return DatabaseSecurity.ConfigureMySql(builder, services).Build();
     }
 
