@@ -9,10 +9,30 @@ namespace CustomerRecords.Api.Operations;
 /// </summary>
 internal sealed class MetricsAccessPolicy
 {
-    // Any of these means the request was relayed by a proxy or load balancer. Behind the ALB the TCP peer is the
-    // ALB's private address, so an address check alone would hand /metrics to the internet. X-Original-For is what
-    // the forwarded-headers middleware leaves behind once it has consumed X-Forwarded-For.
-    private static readonly string[] ProxyHeaders = ["X-Forwarded-For", "X-Original-For", "Forwarded"];
+    // Any of these means the request was relayed by a proxy, load balancer or CDN; an on-host scraper sends none of
+    // them. Behind the ALB the TCP peer is the ALB's private address, so an address check alone would hand /metrics
+    // to the internet. The ALB adds X-Forwarded-For/-Proto/-Port and X-Amzn-Trace-Id to every request it relays;
+    // X-Original-* is what the forwarded-headers middleware leaves behind once it has consumed X-Forwarded-*.
+    internal static readonly string[] ProxyHeaders =
+    [
+        "Forwarded",
+        "X-Forwarded-For",
+        "X-Forwarded-Host",
+        "X-Forwarded-Proto",
+        "X-Forwarded-Port",
+        "X-Forwarded-Server",
+        "X-Original-For",
+        "X-Original-Host",
+        "X-Original-Proto",
+        "X-Real-IP",
+        "True-Client-IP",
+        "CF-Connecting-IP",
+        "X-Client-IP",
+        "X-Cluster-Client-IP",
+        "Fastly-Client-IP",
+        "X-Amzn-Trace-Id",
+        "Via",
+    ];
 
     private readonly IPNetwork[] _allowed;
 

@@ -1,4 +1,5 @@
 using System.Net;
+using CustomerRecords.Api.Operations;
 using CustomerRecords.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -61,18 +62,62 @@ public class MetricsEndpointTests
         Assert.Equal((int)expected, context.Response.StatusCode);
     }
 
+    /// <summary>Every header a proxy, load balancer or CDN adds to say whom it relays for; the policy must know each.</summary>
+    private static readonly string[] Relayed =
+    [
+        "Forwarded",
+        "X-Forwarded-For",
+        "X-Forwarded-Host",
+        "X-Forwarded-Proto",
+        "X-Forwarded-Port",
+        "X-Forwarded-Server",
+        "X-Original-For",
+        "X-Original-Host",
+        "X-Original-Proto",
+        "X-Real-IP",
+        "True-Client-IP",
+        "CF-Connecting-IP",
+        "X-Client-IP",
+        "X-Cluster-Client-IP",
+        "Fastly-Client-IP",
+        "X-Amzn-Trace-Id",
+        "Via",
+        "x-real-ip", // header names are case-insensitive
+    ];
+
+    public static TheoryData<string> ForwardingHeaders()
+    {
+        var data = new TheoryData<string>();
+        foreach (var header in Relayed)
+        {
+            data.Add(header);
+        }
+
+        return data;
+    }
+
     [Theory]
-    [InlineData("X-Forwarded-For")]
-    [InlineData("X-Original-For")]
-    [InlineData("Forwarded")]
+    [MemberData(nameof(ForwardingHeaders))]
     public async Task MetricsRefuseRequestsRelayedByAProxyEvenFromLoopback(string header)
     {
         // Behind the ALB or nginx the TCP peer is the proxy, so its address says nothing about the caller.
         await using var factory = CustomerRecords.Tests.Infrastructure.CustomerApiFactory.ForSqlite();
 
-        var context = await Scrape(factory, "127.0.0.1", header);
+        var loopback = await Scrape(factory, "127.0.0.1");
+        var relayed = await Scrape(factory, "127.0.0.1", header);
 
-        Assert.Equal(StatusCodes.Status404NotFound, context.Response.StatusCode);
+        Assert.Equal(StatusCodes.Status200OK, loopback.Response.StatusCode);
+        Assert.Equal(StatusCodes.Status404NotFound, relayed.Response.StatusCode);
+    }
+
+    [Fact]
+    public void ThePolicyRefusesEveryForwardingHeaderTheTestsName()
+    {
+        // The list in the policy and the list above must not drift apart in either direction.
+        Assert.Equal(
+            MetricsAccessPolicy.ProxyHeaders.Order(StringComparer.OrdinalIgnoreCase),
+            Relayed.Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase),
+            StringComparer.OrdinalIgnoreCase);
     }
 
     [Fact]
