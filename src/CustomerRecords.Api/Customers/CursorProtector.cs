@@ -54,17 +54,7 @@ internal sealed partial class CursorProtector
     public bool TryOpen(string token, out string cursor)
     {
         cursor = string.Empty;
-        if (token.Length is 0 or > MaxLength)
-        {
-            return false;
-        }
-
-        byte[] bytes;
-        try
-        {
-            bytes = Base64Url.DecodeFromChars(token);
-        }
-        catch (FormatException)
+        if (!CustomerCursor.TryDecodeToken(token, MaxLength, out var bytes))
         {
             return false;
         }

@@ -49,17 +49,7 @@ internal readonly record struct CustomerCursor(CustomerSort Sort, int Id, string
     {
         cursor = default;
         error = "The cursor is not valid; pass the 'next' value of a previous page unchanged.";
-        if (text.Length is 0 or > 2048)
-        {
-            return false;
-        }
-
-        byte[] bytes;
-        try
-        {
-            bytes = Base64Url.DecodeFromChars(text);
-        }
-        catch (FormatException)
+        if (!TryDecodeToken(text, 2048, out var bytes))
         {
             return false;
         }
@@ -117,6 +107,26 @@ internal readonly record struct CustomerCursor(CustomerSort Sort, int Id, string
 
         error = null;
         return true;
+    }
+
+    /// <summary>Base64url text of 1 to <paramref name="maxLength"/> characters as bytes; false for anything else. Shared by the sealed form (<see cref="CursorProtector"/>).</summary>
+    internal static bool TryDecodeToken(string text, int maxLength, out byte[] bytes)
+    {
+        bytes = [];
+        if (text.Length == 0 || text.Length > maxLength)
+        {
+            return false;
+        }
+
+        try
+        {
+            bytes = Base64Url.DecodeFromChars(text);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
     }
 }
 
