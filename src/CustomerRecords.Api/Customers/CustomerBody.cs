@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace CustomerRecords.Api.Customers;
 
@@ -6,10 +7,16 @@ namespace CustomerRecords.Api.Customers;
 /// The fields a client sent in a customer body, read strictly: malformed JSON, duplicate keys,
 /// unknown fields and server-owned fields are errors. Hand-read rather than deserialized so that
 /// "absent" and "null" stay distinct (merge patch) and every error names the field at fault.
+/// Bytes that are not UTF-8 and escapes that are not text (a lone surrogate such as <c>\ud800</c>)
+/// are bad input like any other: an error on the field when it is known, else on <c>$</c>.
 /// </summary>
 internal sealed class CustomerBody
 {
     private static readonly string[] ServerOwned = ["id", "created_at", "updated_at", "version"];
+
+    private const string NotText = "The field must be UTF-8 text (no invalid bytes or unpaired surrogates).";
+
+    private const string BodyNotUtf8 = "The body must be UTF-8 encoded JSON.";
 
     public Field Name { get; private set; }
     public Field Email { get; private set; }
@@ -39,7 +46,14 @@ internal sealed class CustomerBody
             var seen = new HashSet<string>(StringComparer.Ordinal);
             while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
             {
-                var property = reader.GetString()!;
+                if (!TryGetString(ref reader, out var property))
+                {
+                    // A name that is not text names no field; nothing after it can be matched up reliably either.
+                    errors.Clear();
+                    errors["$"] = ["A property name is not UTF-8 text (invalid bytes or unpaired surrogates)."];
+                    return false;
+                }
+
                 reader.Read();
                 if (!seen.Add(property))
                 {
@@ -83,10 +97,35 @@ internal sealed class CustomerBody
         catch (JsonException)
         {
             errors.Clear();
-            errors["$"] = ["The body is not valid JSON."];
+            errors["$"] = [Utf8.IsValid(utf8) ? "The body is not valid JSON." : BodyNotUtf8];
+            return false;
+        }
+
+        // Bad bytes the reader never decoded (in a skipped value, or between tokens) still make the body bad.
+        if (errors.Count == 0 && !Utf8.IsValid(utf8))
+        {
+            errors["$"] = [BodyNotUtf8];
         }
 
         return errors.Count == 0;
+    }
+
+    /// <summary>
+    /// The current string token, unescaped; false when it is not text. The reader checks neither the UTF-8 of a
+    /// string nor that its escapes pair up; <see cref="Utf8JsonReader.GetString"/> does, and throws when they don't.
+    /// </summary>
+    private static bool TryGetString(ref Utf8JsonReader reader, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
+    {
+        try
+        {
+            value = reader.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = null;
+            return false;
+        }
     }
 
     private static Field ReadString(ref Utf8JsonReader reader, string property, Dictionary<string, string[]> errors)
@@ -94,7 +133,13 @@ internal sealed class CustomerBody
         switch (reader.TokenType)
         {
             case JsonTokenType.String:
-                return new Field(true, reader.GetString());
+                if (TryGetString(ref reader, out var value))
+                {
+                    return new Field(true, value);
+                }
+
+                errors[property] = [NotText];
+                return new Field(true, null);
             case JsonTokenType.Null:
                 return new Field(true, null);
             default:
