@@ -1,12 +1,10 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
+using System.Text.Json;
 using System.Text.RegularExpressions;
-using CustomerRecords.Api.Data;
+using CustomerRecords.Tests.Caching;
 using CustomerRecords.Tests.Infrastructure;
-using CustomerRecords.Tests.Redaction;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using MySqlConnector;
 using Xunit.Abstractions;
 
@@ -15,50 +13,56 @@ namespace CustomerRecords.Tests.Operations;
 /// <summary>
 /// Metrics and logs leave the host (Prometheus, OTLP, CloudWatch): they name connection pools by role,
 /// never by connection string, so neither credentials nor the database's address, port or name reach them.
+/// The service runs as its own process, as deployed: MySqlConnector's meter is process-wide, so in the
+/// test process /metrics would also show the pools of every other test; and its stdout is the real console.
 /// </summary>
-[Collection(MariaDbCollection.Name)]
-public sealed partial class TelemetryTopologyTests(MariaDbFixture mariaDb, ITestOutputHelper output)
+public sealed partial class TelemetryTopologyTests(ITestOutputHelper output)
 {
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task PoolsAreNamedByRoleAndNoLabelOrLogLineCarriesTheConnectionString(bool withReplica)
     {
-        var writer = new MySqlConnectionStringBuilder(await mariaDb.CreateDatabaseAsync());
-        var settings = CustomerApiFactory.MySqlSettings(writer.ConnectionString);
-        settings["RateLimit:Enabled"] = "false";
+        await using var server = await MariaDbServer.StartAsync(); // its own: the test switches it read-only
+        var writer = new MySqlConnectionStringBuilder(await server.CreateDatabaseAsync());
+        var environment = new Dictionary<string, string>
+        {
+            ["Database__Provider"] = "mysql",
+            ["ConnectionStrings__Customers"] = writer.ConnectionString,
+            ["RateLimit__Enabled"] = "false",
+        };
         if (withReplica)
         {
             // A reader endpoint string as operators write it: address only, credentials and database from the writer's.
-            settings["ConnectionStrings:CustomersReadOnly"] = $"Server={writer.Server};Port={writer.Port}";
+            environment["ConnectionStrings__CustomersReadOnly"] = $"Server={writer.Server};Port={writer.Port}";
         }
 
-        var logs = new LogCapture();
-        await using var factory = new CustomerApiFactory(settings)
-            .WithWebHostBuilder(b => b.UseEnvironment("Production").ConfigureLogging(l => l.AddProvider(logs)));
-        using var client = factory.CreateClient();
+        await using var service = await ServiceProcess.StartAsync(environment);
+        await SomeTrafficAsync(service.Client);
 
-        await SomeTrafficAsync(client);
-        if (withReplica)
+        // A failover: the writer answers read-only, so the service replaces the writer pool; the new one keeps the role name.
+        await server.ExecuteAsync("SET GLOBAL read_only = ON");
+        using (var refused = await service.Client.PostAsync(new Uri("/customers", UriKind.Relative), Json.Body(new { name = "Refused", email = Json.UniqueEmail("telemetry") })))
         {
-            // A failover replaces the writer pool (a read-only answer from the writer); the new pool keeps the role name.
-            var database = factory.Services.GetRequiredService<AppDatabase>();
-            Assert.True(database.ReplaceWriter(database.Writer));
-            await SomeTrafficAsync(client);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         }
 
-        var labels = await ScrapeLabelsAsync(client);
-        var pools = labels.Where(l => l.Name.Contains("pool", StringComparison.Ordinal)).Select(l => l.Value).ToHashSet();
-        output.WriteLine($"pool labels: {string.Join(", ", labels.Where(l => l.Name.Contains("pool", StringComparison.Ordinal)).Select(l => $"{l.Name}={l.Value}").Distinct())}");
-        output.WriteLine($"{labels.Count} label values scraped; {logs.Entries.Count} log entries captured");
+        await server.ExecuteAsync("SET GLOBAL read_only = OFF");
+        await SomeTrafficAsync(service.Client);
 
+        var labels = await ScrapeLabelsAsync(service.Client);
+        var lines = service.Output;
+        var pools = labels.Where(l => l.Name == "pool_name").Select(l => l.Value).ToHashSet();
+        output.WriteLine($"pool_name values: {string.Join(", ", pools)}; {labels.Count} label values scraped; {lines.Count} log lines");
+
+        Assert.Contains(lines, line => line.Contains("\"EventId\":1101", StringComparison.Ordinal)); // the pool was replaced
         Assert.Equal(withReplica ? ["replica", "writer"] : ["writer"], pools.Order(StringComparer.Ordinal));
         var leaks = Leaks(writer);
-        Assert.All(labels, l => Assert.DoesNotContain(leaks, leak => Contains(l.Value, leak)));
+        Assert.All(labels, l => Assert.False(leaks.Any(leak => Contains(l.Value, leak)), $"label {l.Name}=\"{l.Value}\" names the database or its credentials"));
         Assert.All(labels, l => Assert.NotEqual(writer.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), l.Value));
-        Assert.All(logs.Entries, e => Assert.False(
-            leaks.Except(NamesTheDatabaseOnPurpose(e) ? [writer.Database] : []).Any(leak => Contains(e.Text, leak)),
-            $"{e.Category} ({e.Level}) logged the connection string or its parts: {e.Text}"));
+        Assert.All(lines, line => Assert.False(
+            leaks.Except(NamesTheDatabaseOnPurpose(line) ? [writer.Database] : []).Any(leak => Contains(line, leak)),
+            $"a log line carries the connection string or its parts: {line}"));
     }
 
     /// <summary>Creates, reads (hit and miss), lists and patches, so every pool opens connections.</summary>
@@ -92,7 +96,7 @@ public sealed partial class TelemetryTopologyTests(MariaDbFixture mariaDb, ITest
                 .SelectMany(line => Label().Matches(line).Select(m => (m.Groups["name"].Value, Regex.Unescape(m.Groups["value"].Value))))
                 .Distinct()
                 .ToList();
-            if (labels.Any(l => l.Name.Contains("pool", StringComparison.Ordinal)))
+            if (labels.Any(l => l.Name == "pool_name"))
             {
                 break;
             }
@@ -110,11 +114,107 @@ public sealed partial class TelemetryTopologyTests(MariaDbFixture mariaDb, ITest
     ];
 
     /// <summary>The one start-up line that tells the operator which database this instance uses (its name and host, no credentials).</summary>
-    private static bool NamesTheDatabaseOnPurpose(LogCapture.Entry entry) =>
-        entry is { Category: "CustomerRecords.Api.Data", EventId.Id: 1000 };
+    private static bool NamesTheDatabaseOnPurpose(string line) =>
+        line.Contains("\"EventId\":1000,", StringComparison.Ordinal) && line.Contains("\"Category\":\"CustomerRecords.Api.Data\"", StringComparison.Ordinal);
 
     private static bool Contains(string text, string leak) => text.Contains(leak, StringComparison.OrdinalIgnoreCase);
 
     [GeneratedRegex("""(?<name>[a-zA-Z_][a-zA-Z0-9_]*)="(?<value>(?:[^"\\]|\\.)*)"\s*[,}]""")]
     private static partial Regex Label();
+
+    /// <summary>The built service run as deployed (Production, its own appsettings.json), its console captured line by line.</summary>
+    private sealed class ServiceProcess : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly ConcurrentQueue<string> _output = new();
+
+        private ServiceProcess(Process process, int port)
+        {
+            _process = process;
+            Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
+        }
+
+        public HttpClient Client { get; }
+
+        public IReadOnlyList<string> Output => _output.ToArray();
+
+        public static async Task<ServiceProcess> StartAsync(Dictionary<string, string> environment)
+        {
+            var port = FreePort.Get();
+
+            // Settings through the environment (as the systemd unit's EnvironmentFile does), never on the command line.
+            var start = new ProcessStartInfo("dotnet")
+            {
+                WorkingDirectory = AppContext.BaseDirectory, // the content root, where appsettings.json is
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "CustomerRecords.Api.dll"));
+            start.ArgumentList.Add("--urls");
+            start.ArgumentList.Add($"http://127.0.0.1:{port}");
+            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+            start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+            foreach (var (name, value) in environment)
+            {
+                start.Environment[name] = value;
+            }
+
+            var process = Process.Start(start)!;
+            ChildProcessRegistry.Add(process);
+            var service = new ServiceProcess(process, port);
+            process.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data is { Length: > 0 } line)
+                {
+                    service._output.Enqueue(line);
+                }
+            };
+            process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is { Length: > 0 } line)
+                {
+                    service._output.Enqueue(line);
+                }
+            };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            try
+            {
+                await Eventually.WithinAsync(TimeSpan.FromSeconds(60), "the service answers /health/ready", async () =>
+                {
+                    Assert.False(process.HasExited, $"the service exited: {string.Join('\n', service.Output)}");
+                    try
+                    {
+                        return (await service.Client.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode == HttpStatusCode.OK;
+                    }
+                    catch (HttpRequestException)
+                    {
+                        return false; // not listening yet
+                    }
+                });
+            }
+            catch
+            {
+                await service.DisposeAsync();
+                throw;
+            }
+
+            // Every stdout line of the JSON console is one JSON document: a broken line would hide what it says.
+            Assert.All(service.Output, line => JsonDocument.Parse(line).Dispose());
+            return service;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Client.Dispose();
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+
+            await _process.WaitForExitAsync();
+            ChildProcessRegistry.Remove(_process);
+            _process.Dispose();
+        }
+    }
 }
