@@ -49,14 +49,25 @@ internal static partial class DatabaseExtensions
         return builder;
     }
 
-    /// <summary>Applies migrations before the first request when <c>Database:MigrateOnStartup</c> is on.</summary>
-    public static async Task MigrateDatabaseAsync(this WebApplication app, bool force = false)
+    /// <summary>
+    /// Applies migrations before the first request when <c>Database:MigrateOnStartup</c> is on (always with
+    /// <paramref name="force"/>: the <c>migrate</c> command), waiting up to <c>Database:StartupTimeout</c> for a database
+    /// that does not answer yet. Returns what it did, or null when it did not run.
+    /// </summary>
+    public static async Task<MigrationResult?> MigrateDatabaseAsync(this WebApplication app, bool force = false, CancellationToken ct = default)
     {
-        if (force || app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.MigrateOnStartup)
+        if (!force && !app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.MigrateOnStartup)
         {
-            await app.Services.GetRequiredService<Migrator>().MigrateAsync(app.Lifetime.ApplicationStopping);
+            return null;
         }
+
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct, app.Lifetime.ApplicationStopping);
+        return await app.Services.GetRequiredService<Migrator>().MigrateAsync(stopping.Token);
     }
+
+    /// <summary>The schema version and pending migrations, changing nothing (<c>migrate --status</c>).</summary>
+    public static Task<MigrationStatus> DatabaseStatusAsync(this WebApplication app, CancellationToken ct = default) =>
+        app.Services.GetRequiredService<Migrator>().StatusAsync(ct);
 
     /// <summary>
     /// A pooled data source named by its role; TLS settings and RDS IAM authentication (if configured) applied.

@@ -24,6 +24,15 @@ public sealed class DatabaseOptions
     [Range(1, 3600)]
     public int MigrationLockTimeoutSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// How long start-up (the migrations and their first connection, also under the <c>migrate</c> command) waits for a
+    /// database that does not answer yet, retrying with backoff: an Aurora Serverless cluster resuming from a pause or an
+    /// RDS instance rebooting takes about a minute. A database that answers and refuses (wrong password, no such database)
+    /// fails at once. 0 tries once.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Total time one database operation may take, retries included; past it the request gets 503 + Retry-After.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(10);
