@@ -12,44 +12,37 @@ using CustomerRecords.Api.OriginalRoutes;
 using CustomerRecords.Api.Redaction;
 using CustomerRecords.Api.Secrets;
 
-// `hash-key` / `generate-key` print API-key material and exit without starting anything.
-if (KeyCommands.TryRun(args, Console.Out))
+// The command line (Cli/CommandLineApp): `serve` (the default), `migrate [--status]`, `hash-key`, `generate-key`,
+// `help`, `--version`. Settings (--Key=value, --urls ...) go to the host; a failed start is one message and exit code 1.
+return await CommandLineApp.RunAsync(args, Compose);
+
+// The service: every feature's registrations and middleware, on the builder the command line made.
+static WebApplication Compose(WebApplicationBuilder builder)
 {
-    return;
-}
+    // First: any later setting may come from a secret file.
+    builder.Configuration.AddSecretFiles();
+    builder.AddLogRedaction();
+    builder.AddOperations();
+    builder.AddErrorHandling();
+    builder.AddAuth();
+    builder.AddHosting();
+    builder.AddDatabase();
+    builder.AddCaching();
+    builder.AddIdempotency();
+    builder.AddCustomers();
+    builder.AddOriginalRoutes();
+    builder.AddApiDocs();
 
-// `CustomerRecords.Api migrate` applies the schema and exits; anything else serves the API.
-var migrateOnly = args is ["migrate", ..];
-var builder = WebApplication.CreateBuilder(migrateOnly ? args[1..] : args);
+    var app = builder.Build();
 
-// First: any later setting may come from a secret file.
-builder.Configuration.AddSecretFiles();
-builder.AddLogRedaction();
-builder.AddOperations();
-builder.AddErrorHandling();
-builder.AddAuth();
-builder.AddHosting();
-builder.AddDatabase();
-builder.AddCaching();
-builder.AddIdempotency();
-builder.AddCustomers();
-builder.AddOriginalRoutes();
-builder.AddApiDocs();
-
-var app = builder.Build();
-
-app.UseErrorHandling();
-app.UseEdge();
-app.MapOperations();
-app.MapHealth();
-app.MapCustomersApi();
-app.MapOriginalRoutes();
-app.MapApiDocs();
-
-await app.MigrateDatabaseAsync(force: migrateOnly);
-if (!migrateOnly)
-{
-    await app.RunAsync();
+    app.UseErrorHandling();
+    app.UseEdge();
+    app.MapOperations();
+    app.MapHealth();
+    app.MapCustomersApi();
+    app.MapOriginalRoutes();
+    app.MapApiDocs();
+    return app;
 }
 
 /// <summary>Entry point; public so tests can host the app through WebApplicationFactory.</summary>
