@@ -45,7 +45,7 @@ internal static partial class DatabaseExtensions
         builder.Services.AddDatabaseSecurity();
         builder.Services.AddSingleton<ResilientDb>();
         builder.Services.AddSingleton<Migrator>();
-        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"], timeout: TimeSpan.FromSeconds(3));
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"], timeout: DatabaseHealthCheck.Timeout + TimeSpan.FromSeconds(1));
         return builder;
     }
 
@@ -93,19 +93,28 @@ internal static partial class DatabaseExtensions
 /// <summary>Ready means the writer answers a trivial query.</summary>
 internal sealed class DatabaseHealthCheck(AppDatabase database) : IHealthCheck
 {
+    /// <summary>The probe's bound; the driver's own cancellation can block on a hung server, so the wait is bounded here, not by the token alone.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
+
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
-            await using var connection = await database.Writer.OpenConnectionAsync(cancellationToken);
-            await using var command = connection.CreateCommand("SELECT 1");
-            await command.ExecuteScalarAsync(cancellationToken);
+            // An abandoned probe finishes (and returns its connection) when the server answers again.
+            await ProbeAsync(cancellationToken).WaitAsync(Timeout, cancellationToken);
             return HealthCheckResult.Healthy();
         }
-        catch (DbException)
+        catch (Exception e) when (e is DbException or TimeoutException)
         {
             // No exception text: health output is public and must not leak hosts or SQL.
             return HealthCheckResult.Unhealthy("The database did not answer.");
         }
+    }
+
+    private async Task ProbeAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await database.Writer.OpenConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand("SELECT 1");
+        await command.ExecuteScalarAsync(cancellationToken);
     }
 }
