@@ -11,6 +11,7 @@ namespace CustomerRecords.Api.Customers;
 /// <param name="CreatedAt">When the row was created (UTC).</param>
 /// <param name="UpdatedAt">When the row was last changed (UTC).</param>
 /// <param name="Version">Row version, 1 on create and bumped by every change; the ETag is the version in quotes (<c>"3"</c>).</param>
+/// <param name="DeletedAt">When the customer was deleted (UTC); present only in the listing of deleted customers, which can still be restored.</param>
 public sealed record Customer(
     [property: Range(1, int.MaxValue)] int Id,
     [property: MaxLength(CustomerRules.NameMaxLength)] string Name,
@@ -18,7 +19,8 @@ public sealed record Customer(
     [property: MaxLength(CustomerRules.PhoneMaxLength)] string? Phone,
     DateTime CreatedAt,
     DateTime UpdatedAt,
-    [property: Range(1, int.MaxValue)] int Version);
+    [property: Range(1, int.MaxValue)] int Version,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTime? DeletedAt = null);
 
 /// <summary>
 /// Body of <c>POST /customers</c> and <c>PUT /customers/{id}</c> (a full replace: an absent phone clears it).

@@ -73,7 +73,7 @@ public sealed record CustomerEntry(int Version, Customer? Customer)
 internal sealed partial class CustomerCache : ICustomerCache, IDisposable
 {
     /// <summary>Bump when the cached shape changes: new keys, old entries never read.</summary>
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
 
     private static readonly TimeSpan RepairTick = TimeSpan.FromMilliseconds(100);
 
