@@ -296,6 +296,7 @@ internal sealed partial class CustomerStore(
                 await IdempotencyStore.ScrubAsync(connection, transaction, id, token);
                 var version = Math.Max(row?.Version ?? 0, lastVersion ?? 0) + 1;
                 await CustomerEvents.AppendAsync(connection, transaction, id, EventKinds.Erased, version, now, who, null, null, token);
+                await CustomerEvents.ScrubAsync(connection, transaction, id, now, token); // marks the erased event itself
                 await transaction.CommitAsync(token);
                 return WriteStatus.Done;
             },

@@ -19,6 +19,8 @@ public static class ProtectedRoutes
         { "PUT", "/customers/1", Scopes.Write },
         { "PATCH", "/customers/1", Scopes.Write },
         { "DELETE", "/customers/1", Scopes.Write },
+        { "POST", "/customers/1/restore", Scopes.Write },
+        { "POST", "/customers/1/erase", Scopes.Erase },
         { "POST", "/create", Scopes.Write },
         { "GET", "/read/1", Scopes.Read },
         { "PUT", "/update/1", Scopes.Write },
