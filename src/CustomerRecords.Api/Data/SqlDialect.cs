@@ -27,6 +27,15 @@ internal abstract class SqlDialect
     /// <summary>The error is a unique-key violation (duplicate email).</summary>
     public abstract bool IsUniqueViolation(DbException exception);
 
+    /// <summary>Appended to a SELECT that must lock the rows it reads until the transaction ends (empty where transactions are already serial).</summary>
+    public virtual string ForUpdate => string.Empty;
+
+    /// <summary>
+    /// The isolation of a transaction that locks one row and then must see everything committed so far with
+    /// plain reads (the change feed's sequencer): READ COMMITTED on MySQL; SQLite's write transactions are serial.
+    /// </summary>
+    public virtual System.Data.IsolationLevel LockThenReadIsolation => System.Data.IsolationLevel.Serializable;
+
     private sealed class MySqlDialect : SqlDialect
     {
         public override string Name => "mysql";
@@ -48,6 +57,10 @@ internal abstract class SqlDialect
             exception is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry };
 
         public override string OrderIndexHint(string index) => $" FORCE INDEX ({index})";
+
+        public override string ForUpdate => " FOR UPDATE";
+
+        public override System.Data.IsolationLevel LockThenReadIsolation => System.Data.IsolationLevel.ReadCommitted;
     }
 
     private sealed class SqliteDialect : SqlDialect
