@@ -24,11 +24,14 @@ internal abstract class SqlDialect
     /// <summary>A table hint (appended after <c>FROM customers</c>) naming the index whose order a page reads.</summary>
     public virtual string OrderIndexHint(string index) => string.Empty;
 
+    /// <summary>
+    /// Appended to a SELECT inside a write transaction to lock the rows it reads (MySQL <c>FOR UPDATE</c>).
+    /// Empty on SQLite, whose write transactions begin IMMEDIATE and so hold the database's write lock already.
+    /// </summary>
+    public virtual string ForUpdate => string.Empty;
+
     /// <summary>The error is a unique-key violation (duplicate email).</summary>
     public abstract bool IsUniqueViolation(DbException exception);
-
-    /// <summary>Appended to a SELECT that must lock the rows it reads until the transaction ends (empty where transactions are already serial).</summary>
-    public virtual string ForUpdate => string.Empty;
 
     /// <summary>
     /// The isolation of a transaction that locks one row and then must see everything committed so far with
