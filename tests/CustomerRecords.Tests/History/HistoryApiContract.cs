@@ -354,6 +354,74 @@ public abstract class HistoryApiContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheLifecycleThroughTheApiIsInTheHistoryTheExportAndTheFeed()
+    {
+        var feedStart = (string)(await GetObjectAsync("/changes?limit=1000"))["next"]!;
+        while ((await GetObjectAsync($"/changes?limit=1000&after={feedStart}")) is var page && page["items"]!.AsArray().Count > 0)
+        {
+            feedStart = (string)page["next"]!;
+        }
+
+        var email = Json.UniqueEmail("life");
+        var created = await Client.PostAsync("/customers", Json.Body(new { name = "Life Cycle", email, phone = "+1 555 0101" }));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (int)(await created.ReadObjectAsync())["id"]!;
+        var newEmail = Json.UniqueEmail("life2");
+        Assert.Equal(HttpStatusCode.OK, (await Client.PatchAsync($"/customers/{id}", Json.Body(new { email = newEmail }, "application/merge-patch+json"))).StatusCode);
+
+        var history = (await GetObjectAsync($"/customers/{id}/history"))["items"]!.AsArray();
+        Assert.Equal(["updated", "created"], history.Select(e => (string)e!["kind"]!));
+        Assert.Equal([2, 1], history.Select(e => (int)e!["version"]!));
+        Assert.Equal(email, (string?)history[0]!["changes"]!["email"]!["before"]);
+        Assert.Equal(newEmail, (string?)history[0]!["changes"]!["email"]!["after"]);
+        Assert.Equal(["email"], history[0]!["changes"]!.AsObject().Select(p => p.Key));
+        Assert.Equal("Life Cycle", (string?)history[1]!["changes"]!["name"]!["after"]);
+        Assert.Equal("anonymous", (string?)history[1]!["actor"]);
+        Assert.Equal("live", (string?)(await GetObjectAsync($"/customers/{id}/export"))["state"]);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Client.DeleteAsync($"/customers/{id}")).StatusCode);
+        var deleted = await GetObjectAsync($"/customers/{id}/export");
+        Assert.Equal("deleted", (string?)deleted["state"]);
+        Assert.NotNull(deleted["customer"]!["deleted_at"]);
+        Assert.Equal(newEmail, (string?)deleted["customer"]!["email"]);
+
+        Assert.Equal(HttpStatusCode.OK, (await Client.PostAsync($"/customers/{id}/restore", null)).StatusCode);
+        Assert.Equal("live", (string?)(await GetObjectAsync($"/customers/{id}/export"))["state"]);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Client.PostAsync($"/customers/{id}/erase", null)).StatusCode);
+        var erased = await GetObjectAsync($"/customers/{id}/export");
+        Assert.Equal("erased", (string?)erased["state"]);
+        Assert.Null(erased["customer"]);
+        var kinds = erased["history"]!.AsArray().Select(e => (string)e!["kind"]!).ToList();
+        Assert.Equal(["created", "updated", "deleted", "restored", "erased"], kinds);
+        // Every event before the erase lost its values; the erase itself never had any.
+        Assert.All(erased["history"]!.AsArray().SkipLast(1), e => Assert.True((bool)e!["erased"]!));
+        Assert.Empty(erased["history"]!.AsArray()[^1]!["changes"]!.AsObject());
+        Assert.Equal("[erased]", (string?)erased["history"]![1]!["changes"]!["email"]!["after"]);
+        var text = erased.ToJsonString();
+        Assert.DoesNotContain(email, text, StringComparison.Ordinal);
+        Assert.DoesNotContain(newEmail, text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Life Cycle", text, StringComparison.Ordinal);
+
+        // The feed has the same five events of this customer, in order, after the cursor taken before the create.
+        var feed = new List<JsonNode>();
+        var cursor = feedStart;
+        while (true)
+        {
+            var page = await GetObjectAsync($"/changes?limit=1000&after={cursor}");
+            var items = page["items"]!.AsArray();
+            feed.AddRange(items.Select(i => i!.DeepClone()));
+            cursor = (string)page["next"]!;
+            if (items.Count == 0)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(kinds, feed.Where(e => (int)e["customer_id"]! == id).Select(e => (string)e["kind"]!));
+    }
+
+    [Fact]
     public async Task TheBackgroundSequencerNumbersEventsWithoutAReader()
     {
         var seq = await EventRows.InsertEventAsync(Factory, EventRows.UnusedCustomerId(), "created", 1);
