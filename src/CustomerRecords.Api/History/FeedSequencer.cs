@@ -23,13 +23,16 @@ internal sealed class FeedSequencer(ResilientDb db) : IDisposable
     /// <summary>Events numbered per transaction.</summary>
     public const int BatchSize = 1000;
 
-    private const string AnyPending = "SELECT seq FROM customer_events WHERE position IS NULL LIMIT 1";
+    /// <summary>Leads every statement of the sequencer, so that it can be told apart from request work in the server's and the driver's traces.</summary>
+    public const string Tag = "/* feed-sequencer */ ";
 
-    private const string SelectPending = "SELECT seq FROM customer_events WHERE position IS NULL ORDER BY seq LIMIT @limit";
+    private const string AnyPending = Tag + "SELECT seq FROM customer_events WHERE position IS NULL LIMIT 1";
 
-    private const string Advance = "UPDATE feed_state SET last_position = @last WHERE id = 1";
+    private const string SelectPending = Tag + "SELECT seq FROM customer_events WHERE position IS NULL ORDER BY seq LIMIT @limit";
 
-    private readonly string _lockState = "SELECT last_position FROM feed_state WHERE id = 1" + db.Dialect.ForUpdate;
+    private const string Advance = Tag + "UPDATE feed_state SET last_position = @last WHERE id = 1";
+
+    private readonly string _lockState = Tag + "SELECT last_position FROM feed_state WHERE id = 1" + db.Dialect.ForUpdate;
 
     // One sequencing at a time in this process: concurrent feed reads wait for it rather than queue on the row lock.
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -113,7 +116,7 @@ internal sealed class FeedSequencer(ResilientDb db) : IDisposable
     /// <summary>One UPDATE numbering <paramref name="seqs"/> (ascending) from <paramref name="last"/> + 1; the numbers are our own longs, not input.</summary>
     internal static string NumberingSql(IReadOnlyList<long> seqs, long last)
     {
-        var sql = new StringBuilder("UPDATE customer_events SET position = CASE seq");
+        var sql = new StringBuilder(Tag + "UPDATE customer_events SET position = CASE seq");
         for (var i = 0; i < seqs.Count; i++)
         {
             sql.Append(CultureInfo.InvariantCulture, $" WHEN {seqs[i]} THEN {last + 1 + i}");
