@@ -33,6 +33,12 @@ internal abstract class SqlDialect
     /// <summary>The error is a unique-key violation (duplicate email).</summary>
     public abstract bool IsUniqueViolation(DbException exception);
 
+    /// <summary>
+    /// The isolation of a transaction that locks one row and then must see everything committed so far with
+    /// plain reads (the change feed's sequencer): READ COMMITTED on MySQL; SQLite's write transactions are serial.
+    /// </summary>
+    public virtual System.Data.IsolationLevel LockThenReadIsolation => System.Data.IsolationLevel.Serializable;
+
     private sealed class MySqlDialect : SqlDialect
     {
         public override string Name => "mysql";
@@ -56,6 +62,8 @@ internal abstract class SqlDialect
         public override string OrderIndexHint(string index) => $" FORCE INDEX ({index})";
 
         public override string ForUpdate => " FOR UPDATE";
+
+        public override System.Data.IsolationLevel LockThenReadIsolation => System.Data.IsolationLevel.ReadCommitted;
     }
 
     private sealed class SqliteDialect : SqlDialect

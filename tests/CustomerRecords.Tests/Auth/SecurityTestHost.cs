@@ -142,6 +142,9 @@ internal sealed partial class SecurityTestHost : IAsyncDisposable
         app.MapDelete("/customers/{id}", (string id) => Results.NoContent()).RequireAuthorization(Scopes.Write);
         app.MapPost("/customers/{id}/restore", (string id) => Results.Ok(new { id })).RequireAuthorization(Scopes.Write);
         app.MapPost("/customers/{id}/erase", (string id) => Results.NoContent()).RequireAuthorization(Scopes.Erase);
+        app.MapGet("/customers/{id}/history", (string id) => Results.Ok(new { items = Array.Empty<object>() })).RequireAuthorization(Scopes.Read);
+        app.MapGet("/customers/{id}/export", (string id) => Results.Ok(new { id })).RequireAuthorization(Scopes.Read);
+        app.MapGet("/changes", () => Results.Ok(new { items = Array.Empty<object>() })).RequireAuthorization(Scopes.Read);
 
         app.MapPost("/create", CreateCustomer).RequireAuthorization(Scopes.Write);
         app.MapGet("/read/{id}", (string id) => Results.Ok(new { id })).RequireAuthorization(Scopes.Read);
