@@ -16,6 +16,9 @@ internal abstract class SqlDialect
     /// <summary>Makes a single-row <c>INSERT ... VALUES (...)</c> (no trailing semicolon) return the new row's id as a scalar.</summary>
     public abstract string ReturningId(string insert);
 
+    /// <summary>The SQL expression of the id the previous INSERT on this connection generated (for a statement batched after it).</summary>
+    public abstract string LastInsertId { get; }
+
     public abstract string CreateMigrationsTable { get; }
 
     /// <summary>A scalar count of the columns named <c>@column</c> in table <c>@table</c> (0 or 1).</summary>
@@ -44,6 +47,8 @@ internal abstract class SqlDialect
         public override string Name => "mysql";
 
         public override string ReturningId(string insert) => insert + ";\nSELECT LAST_INSERT_ID();";
+
+        public override string LastInsertId => "LAST_INSERT_ID()";
 
         public override string CreateMigrationsTable => """
             CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -75,6 +80,8 @@ internal abstract class SqlDialect
         public override string Name => "sqlite";
 
         public override string ReturningId(string insert) => insert + "\nRETURNING id;";
+
+        public override string LastInsertId => "last_insert_rowid()";
 
         public override string CreateMigrationsTable => """
             CREATE TABLE IF NOT EXISTS schema_migrations (
