@@ -9,9 +9,12 @@ public static class Scopes
     /// <summary>Read customers (GET).</summary>
     public const string Read = "customers:read";
 
-    /// <summary>Create, update and delete customers (POST, PUT, PATCH, DELETE).</summary>
+    /// <summary>Create, update, delete and restore customers, and list the deleted ones.</summary>
     public const string Write = "customers:write";
 
+    /// <summary>Erase a customer's personal data for good (a data-subject request); granted apart from write on purpose.</summary>
+    public const string Erase = "customers:erase";
+
     /// <summary>Every scope this service knows; API keys may only be granted these.</summary>
-    public static IReadOnlyList<string> All { get; } = [Read, Write];
+    public static IReadOnlyList<string> All { get; } = [Read, Write, Erase];
 }

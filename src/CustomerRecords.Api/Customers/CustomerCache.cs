@@ -23,11 +23,11 @@ internal interface ICustomerCache
     /// <summary>Write-through after a committed create or update.</summary>
     ValueTask SetAsync(Customer customer);
 
-    /// <summary>Removal after a committed delete.</summary>
-    ValueTask RemoveAsync(int id);
+    /// <summary>Removal after a committed delete (<paramref name="version"/>: the deleted row's) or erasure (<see cref="CustomerEntry.Gone"/>).</summary>
+    ValueTask RemoveAsync(int id, int version);
 
     /// <summary>Runs the delayed repairs this cache schedules, until <paramref name="stoppingToken"/> fires.</summary>
-    Task RunRepairsAsync(Func<int, CancellationToken, Task<Customer?>> readFromWriter, CancellationToken stoppingToken);
+    Task RunRepairsAsync(Func<int, CancellationToken, Task<CustomerEntry>> readFromWriter, CancellationToken stoppingToken);
 }
 
 /// <summary><c>Cache:Mode=None</c>: nothing is cached, so nothing is set, removed or repaired.</summary>
@@ -40,9 +40,9 @@ internal sealed class NoCustomerCache : ICustomerCache
 
     public ValueTask SetAsync(Customer customer) => ValueTask.CompletedTask;
 
-    public ValueTask RemoveAsync(int id) => ValueTask.CompletedTask;
+    public ValueTask RemoveAsync(int id, int version) => ValueTask.CompletedTask;
 
-    public Task RunRepairsAsync(Func<int, CancellationToken, Task<Customer?>> readFromWriter, CancellationToken stoppingToken) => Task.CompletedTask;
+    public Task RunRepairsAsync(Func<int, CancellationToken, Task<CustomerEntry>> readFromWriter, CancellationToken stoppingToken) => Task.CompletedTask;
 }
 
 /// <summary>
@@ -50,18 +50,22 @@ internal sealed class NoCustomerCache : ICustomerCache
 /// that no cache level keeps an older state over a newer one (Redis checks it atomically, see
 /// <see cref="VersionedRedisCache"/>; this instance's memory checks it against <see cref="CustomerCache"/>'s floors).
 /// </summary>
-/// <param name="Version">The row's version; 0 for "not found" by a read (a later create wins); <see cref="Deleted"/> after a delete.</param>
-/// <param name="Customer">The row, or null when there is none.</param>
+/// <param name="Version">
+/// The row's version; 0 for "not found" by a read (a later create or restore wins); the deleted row's version
+/// after a soft delete (a restore bumps it again, so it wins); <see cref="Gone"/> once the row is erased or purged.
+/// </param>
+/// <param name="Customer">The row, or null when there is none (or it is deleted).</param>
 public sealed record CustomerEntry(int Version, Customer? Customer)
 {
-    /// <summary>A deleted customer's version: ids are never reused, so nothing may replace a deletion.</summary>
-    public const int Deleted = int.MaxValue;
+    /// <summary>An erased or purged customer's version: ids are never reused, so nothing may replace it.</summary>
+    public const int Gone = int.MaxValue;
 }
 
 /// <summary>
 /// Cache-aside reads and write-through writes of single customers, over FusionCache, by version:
 /// <list type="bullet">
-/// <item>every write sets the committed row (or, for a delete, a tombstone that outranks every version);</item>
+/// <item>every write sets the committed row (or, for a delete, a tombstone at the deleted row's version; for an
+/// erasure, one that outranks every version);</item>
 /// <item>Redis refuses a set older than what it holds, and the instance that tried drops its memory copy;</item>
 /// <item>this instance remembers the highest version it wrote per id (its floor) for a while; a read that
 /// loaded an older row than that (it raced a write here) is not kept in memory;</item>
@@ -106,8 +110,8 @@ internal sealed partial class CustomerCache : ICustomerCache, IDisposable
 
     private int _writesSincePrune;
 
-    /// <summary>The highest version this instance wrote for an id, and when.</summary>
-    private readonly record struct Floor(int Version, long At);
+    /// <summary>The highest version this instance wrote for an id, whether that write was a deletion, and when.</summary>
+    private readonly record struct Floor(int Version, bool Deleted, long At);
 
     public CustomerCache(
         IFusionCache cache,
@@ -178,10 +182,10 @@ internal sealed partial class CustomerCache : ICustomerCache, IDisposable
 
             // The load may have raced a write (here, or elsewhere and refused by Redis): keep no older copy.
             var refused = _rejections.TryTake(key);
-            if (_floors.TryGetValue(id, out var floor) && floor.Version == CustomerEntry.Deleted && entry.Version != CustomerEntry.Deleted)
+            if (_floors.TryGetValue(id, out var floor) && floor.Deleted && entry.Version < floor.Version)
             {
                 // Deleted here: the state is known, keep the tombstone rather than nothing.
-                await _cache.SetAsync(key, new CustomerEntry(CustomerEntry.Deleted, null), _localTombstone, CancellationToken.None);
+                await _cache.SetAsync(key, new CustomerEntry(floor.Version, null), _localTombstone, CancellationToken.None);
             }
             else if (refused || floor.Version > entry.Version)
             {
@@ -199,10 +203,10 @@ internal sealed partial class CustomerCache : ICustomerCache, IDisposable
     /// <summary>Write-through after a committed create or update, on every tier and (through the backplane) every instance.</summary>
     public ValueTask SetAsync(Customer customer) => WriteAsync(customer.Id, new CustomerEntry(customer.Version, customer), null);
 
-    /// <summary>A tombstone after a committed delete, on every tier and every instance: no older write can bring the row back.</summary>
-    public ValueTask RemoveAsync(int id) => WriteAsync(id, new CustomerEntry(CustomerEntry.Deleted, null), _tombstone);
+    /// <summary>A tombstone after a committed delete or erasure, on every tier and every instance: no older write can bring the row back.</summary>
+    public ValueTask RemoveAsync(int id, int version) => WriteAsync(id, new CustomerEntry(version, null), _tombstone);
 
-    public async Task RunRepairsAsync(Func<int, CancellationToken, Task<Customer?>> readFromWriter, CancellationToken stoppingToken)
+    public async Task RunRepairsAsync(Func<int, CancellationToken, Task<CustomerEntry>> readFromWriter, CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(RepairTick);
         while (await timer.WaitForNextTickAsync(stoppingToken))
@@ -228,11 +232,10 @@ internal sealed partial class CustomerCache : ICustomerCache, IDisposable
         }
     }
 
-    /// <summary>Puts the writer's current row (or its absence: the customer was deleted) in the cache: the repair step.</summary>
-    internal async ValueTask RefreshAsync(int id, Customer? current)
+    /// <summary>Puts the writer's current state (the row, or a tombstone: deleted, erased or purged) in the cache: the repair step.</summary>
+    internal async ValueTask RefreshAsync(int id, CustomerEntry current)
     {
-        var entry = current is null ? new CustomerEntry(CustomerEntry.Deleted, null) : new CustomerEntry(current.Version, current);
-        await ApplyAsync(id, entry, current is null ? _tombstone : null);
+        await ApplyAsync(id, current, current.Customer is null ? _tombstone : null);
         _metrics.Set();
     }
 
@@ -263,7 +266,7 @@ internal sealed partial class CustomerCache : ICustomerCache, IDisposable
 
     private async ValueTask WriteAsync(int id, CustomerEntry entry, FusionCacheEntryOptions? options)
     {
-        RaiseFloor(id, entry.Version);
+        RaiseFloor(id, entry.Version, entry.Customer is null);
         await ApplyAsync(id, entry, options);
         if (entry.Customer is null)
         {
@@ -307,11 +310,11 @@ internal sealed partial class CustomerCache : ICustomerCache, IDisposable
         }
     }
 
-    private void RaiseFloor(int id, int version)
+    private void RaiseFloor(int id, int version, bool deleted)
     {
         var now = _clock.GetTimestamp();
-        _floors.AddOrUpdate(id, static (_, state) => new Floor(state.version, state.now), static (_, old, state) =>
-            new Floor(Math.Max(old.Version, state.version), state.now), (version, now));
+        _floors.AddOrUpdate(id, static (_, state) => new Floor(state.version, state.deleted, state.now), static (_, old, state) =>
+            state.version >= old.Version ? new Floor(state.version, state.deleted, state.now) : old with { At = state.now }, (version, deleted, now));
 
         // Forget old floors now and then (never while Redis is suspect: a recovery needs them).
         if (Interlocked.Increment(ref _writesSincePrune) % 1024 == 0 && !_recovery.Suspect)
@@ -358,7 +361,7 @@ internal sealed partial class CustomerCache : ICustomerCache, IDisposable
 
     private long RepairDue() => _clock.GetTimestamp() + (long)(_options.RepairDelay.TotalSeconds * _clock.TimestampFrequency);
 
-    // Under the cache's Cache:KeyPrefix: "{prefix}:v2:customer:42".
+    // Under the cache's Cache:KeyPrefix: "{prefix}:v3:customer:42".
     private static string Key(int id) => string.Create(CultureInfo.InvariantCulture, $"v{SchemaVersion}:customer:{id}");
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Cache repair of customer {Id} postponed: database unavailable")]

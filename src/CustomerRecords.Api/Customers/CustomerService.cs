@@ -31,9 +31,9 @@ internal sealed class CustomerService(CustomerStore store, ICustomerCache cache,
 
     public Task<int?> GetVersionAsync(int id, CancellationToken ct) => store.GetVersionAsync(id, ct);
 
-    public async Task<WriteOutcome> CreateAsync(CustomerChange change, CancellationToken ct)
+    public async Task<WriteOutcome> CreateAsync(CustomerChange change, ChangeContext who, CancellationToken ct)
     {
-        var outcome = await store.CreateAsync(change, ct);
+        var outcome = await store.CreateAsync(change, who, ct);
         if (outcome.Status == WriteStatus.Done)
         {
             await cache.SetAsync(outcome.Customer!);
@@ -46,14 +46,14 @@ internal sealed class CustomerService(CustomerStore store, ICustomerCache cache,
     /// A create, under an <c>Idempotency-Key</c> when <paramref name="request"/> is set: then at most
     /// one row per key, and a repeat gets the first answer.
     /// </summary>
-    public async Task<OnceResult<WriteOutcome>> CreateAsync(CustomerChange change, IdempotentRequest? request, CancellationToken ct)
+    public async Task<OnceResult<WriteOutcome>> CreateAsync(CustomerChange change, IdempotentRequest? request, ChangeContext who, CancellationToken ct)
     {
         if (request is not { } once)
         {
-            return new OnceResult<WriteOutcome>(OnceState.Applied, await CreateAsync(change, ct));
+            return new OnceResult<WriteOutcome>(OnceState.Applied, await CreateAsync(change, who, ct));
         }
 
-        var result = await store.CreateOnceAsync(once, change, ct);
+        var result = await store.CreateOnceAsync(once, change, who, ct);
 
         // Only the request that inserted writes through; a replay's snapshot may be older than the row.
         if (result is { State: OnceState.Applied, Value.Status: WriteStatus.Done })
@@ -64,9 +64,9 @@ internal sealed class CustomerService(CustomerStore store, ICustomerCache cache,
         return result;
     }
 
-    public async Task<WriteOutcome> UpdateAsync(int id, CustomerChange change, int? expectedVersion, CancellationToken ct)
+    public async Task<WriteOutcome> UpdateAsync(int id, CustomerChange change, int? expectedVersion, ChangeContext who, CancellationToken ct)
     {
-        var outcome = await store.UpdateAsync(id, change, expectedVersion, ct);
+        var outcome = await store.UpdateAsync(id, change, expectedVersion, who, ct);
         if (outcome.Status == WriteStatus.Done)
         {
             await cache.SetAsync(outcome.Customer!);
@@ -75,12 +75,36 @@ internal sealed class CustomerService(CustomerStore store, ICustomerCache cache,
         return outcome;
     }
 
-    public async Task<WriteStatus> DeleteAsync(int id, int? expectedVersion, CancellationToken ct)
+    /// <summary>A soft delete: the tombstone carries the deleted row's version, so a later restore outranks it.</summary>
+    public async Task<WriteStatus> DeleteAsync(int id, int? expectedVersion, ChangeContext who, CancellationToken ct)
     {
-        var status = await store.DeleteAsync(id, expectedVersion, ct);
+        var outcome = await store.DeleteAsync(id, expectedVersion, who, ct);
+        if (outcome.Status == WriteStatus.Done)
+        {
+            await cache.RemoveAsync(id, outcome.Customer!.Version);
+        }
+
+        return outcome.Status;
+    }
+
+    public async Task<WriteOutcome> RestoreAsync(int id, ChangeContext who, CancellationToken ct)
+    {
+        var outcome = await store.RestoreAsync(id, who, ct);
+        if (outcome.Status == WriteStatus.Done)
+        {
+            await cache.SetAsync(outcome.Customer!);
+        }
+
+        return outcome;
+    }
+
+    /// <summary>Erases the customer from the database, then from every cache on every instance, for good.</summary>
+    public async Task<WriteStatus> EraseAsync(int id, ChangeContext who, CancellationToken ct)
+    {
+        var status = await store.EraseAsync(id, who, ct);
         if (status == WriteStatus.Done)
         {
-            await cache.RemoveAsync(id);
+            await cache.RemoveAsync(id, CustomerEntry.Gone);
         }
 
         return status;

@@ -14,6 +14,12 @@ internal enum WriteStatus
     NotFound,
     VersionMismatch,
     DuplicateEmail,
+
+    /// <summary>A restore of a customer that is not deleted.</summary>
+    NotDeleted,
+
+    /// <summary>A restore of a customer deleted longer ago than <see cref="CustomersOptions.RestoreWindow"/>.</summary>
+    RestoreWindowPassed,
 }
 
 internal readonly record struct WriteOutcome(WriteStatus Status, Customer? Customer = null);
@@ -23,26 +29,25 @@ internal readonly record struct WriteOutcome(WriteStatus Status, Customer? Custo
 /// attempt, retries only where they cannot apply a write twice. Reads go to the replica when there
 /// is one, except reads of customers this instance wrote within <see cref="DatabaseOptions.ReadYourWritesWindow"/>.
 /// </summary>
-internal sealed partial class CustomerStore(ResilientDb db, IdempotencyStore idempotency, TimeProvider clock, IOptions<DatabaseOptions> options)
+internal sealed partial class CustomerStore(
+    ResilientDb db, IdempotencyStore idempotency, TimeProvider clock, IOptions<DatabaseOptions> options, IOptions<CustomersOptions> customers)
 {
     private const string Columns = "id, name, email, phone, created_at, updated_at, version, deleted_at";
 
-    private const string SelectById = $"SELECT {Columns} FROM customers WHERE id = @id";
+    // Reads see live rows only: a soft-deleted customer is gone for every read path until it is restored.
+    private const string SelectById = $"SELECT {Columns} FROM customers WHERE id = @id AND deleted_at IS NULL";
 
-    private const string SelectVersion = "SELECT version FROM customers WHERE id = @id";
+    private const string SelectVersion = "SELECT version FROM customers WHERE id = @id AND deleted_at IS NULL";
 
-    // A merge patch in one statement: absent fields keep their value (COALESCE), so two clients
-    // patching different fields never overwrite each other, and @expected makes If-Match atomic.
+    // Every write reads the row it changes first, under a row lock (the whole database on SQLite), so the
+    // history event holds exactly what changed, and two patches of different fields never lose one another.
+    private const string SelectAnyById = $"SELECT {Columns} FROM customers WHERE id = @id";
+
     private const string UpdateById = """
         UPDATE customers SET
-            name = COALESCE(@name, name),
-            name_key = COALESCE(@name_key, name_key),
-            email = COALESCE(@email, email),
-            email_key = COALESCE(@email_key, email_key),
-            phone = CASE WHEN @set_phone = 1 THEN @phone ELSE phone END,
-            updated_at = @now,
-            version = version + 1
-        WHERE id = @id AND (@expected IS NULL OR version = @expected)
+            name = @name, name_key = @name_key, email = @email, email_key = @email_key, phone = @phone,
+            updated_at = @now, version = @version
+        WHERE id = @id
         """;
 
     private const string Insert = """
@@ -50,18 +55,16 @@ internal sealed partial class CustomerStore(ResilientDb db, IdempotencyStore ide
         VALUES (@name, @email, @phone, @now, @now, 1, @email_key, @name_key)
         """;
 
-    private const string DeleteById = "DELETE FROM customers WHERE id = @id AND (@expected IS NULL OR version = @expected)";
+    private const string SetDeletedAt = "UPDATE customers SET deleted_at = @deleted_at, updated_at = @now, version = @version WHERE id = @id";
 
     private readonly SqlDialect _dialect = db.Dialect;
     private readonly string _insertReturningId = db.Dialect.ReturningId(Insert);
+    private readonly string _selectForUpdate = SelectAnyById + db.Dialect.ForUpdate;
+    private readonly TimeSpan _restoreWindow = customers.Value.RestoreWindow;
     private readonly RecentWrites _recent = new(clock, options.Value.ReadYourWritesWindow);
 
     public Task<Customer?> GetAsync(int id, CancellationToken ct) =>
         db.ReadAsync((connection, token) => ReadByIdAsync(connection, id, token), preferReplica: !_recent.Contains(id), ct);
-
-    /// <summary>Reads from the writer: for callers that must see the latest commit, whatever the replicas say.</summary>
-    public Task<Customer?> GetFromWriterAsync(int id, CancellationToken ct) =>
-        db.ReadAsync((connection, token) => ReadByIdAsync(connection, id, token), preferReplica: false, ct);
 
     private static async Task<Customer?> ReadByIdAsync(DbConnection connection, int id, CancellationToken ct)
     {
@@ -71,10 +74,22 @@ internal sealed partial class CustomerStore(ResilientDb db, IdempotencyStore ide
     }
 
     /// <summary>Creates a customer. Not retried once the INSERT may have reached the server: a blind retry could create it twice.</summary>
-    public async Task<WriteOutcome> CreateAsync(CustomerChange change, CancellationToken ct)
+    public async Task<WriteOutcome> CreateAsync(CustomerChange change, ChangeContext who, CancellationToken ct)
     {
         var now = Now();
-        var outcome = await db.WriteAsync((connection, token) => InsertAsync(connection, null, change, now, token), ct);
+        var outcome = await db.WriteAsync(
+            async (connection, token) =>
+            {
+                await using var transaction = await connection.BeginTransactionAsync(token);
+                var outcome = await InsertAsync(connection, transaction, change, now, who, token);
+                if (outcome.Status == WriteStatus.Done)
+                {
+                    await transaction.CommitAsync(token);
+                }
+
+                return outcome;
+            },
+            ct);
         Remember(outcome);
         return outcome;
     }
@@ -83,12 +98,12 @@ internal sealed partial class CustomerStore(ResilientDb db, IdempotencyStore ide
     /// A create under an <c>Idempotency-Key</c>: at most one row per key, and a repeat with the same body
     /// gets the first answer (see <see cref="IdempotencyStore"/>).
     /// </summary>
-    public async Task<OnceResult<WriteOutcome>> CreateOnceAsync(IdempotentRequest request, CustomerChange change, CancellationToken ct)
+    public async Task<OnceResult<WriteOutcome>> CreateOnceAsync(IdempotentRequest request, CustomerChange change, ChangeContext who, CancellationToken ct)
     {
         var now = Now();
         var result = await idempotency.RunOnceAsync(
             request,
-            (connection, transaction, token) => InsertAsync(connection, transaction, change, now, token),
+            (connection, transaction, token) => InsertAsync(connection, transaction, change, now, who, token),
             CreateAnswers.Instance,
             ct);
         if (result.State == OnceState.Applied)
@@ -109,47 +124,16 @@ internal sealed partial class CustomerStore(ResilientDb db, IdempotencyStore ide
             .With("@email_key", CustomerRules.EmailKey(change.Email!))
             .With("@name_key", CustomerRules.NameKey(change.Name!));
 
-    private async Task<WriteOutcome> InsertAsync(DbConnection connection, DbTransaction? transaction, CustomerChange change, DateTime now, CancellationToken ct)
+    /// <summary>Inserts the customer and its <c>created</c> event; commits nothing (the caller owns the transaction).</summary>
+    internal async Task<WriteOutcome> InsertAsync(
+        DbConnection connection, DbTransaction transaction, CustomerChange change, DateTime now, ChangeContext who, CancellationToken ct)
     {
-        await using var command = CreateInsertCommand(connection, transaction, change, now);
-        try
-        {
-            var id = Convert.ToInt32(await command.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
-            return new WriteOutcome(WriteStatus.Done, new Customer(id, change.Name!, change.Email!, change.Phone, now, now, 1));
-        }
-        catch (DbException e) when (_dialect.IsUniqueViolation(e))
-        {
-            return new WriteOutcome(WriteStatus.DuplicateEmail);
-        }
-    }
-
-    /// <summary>Applies <paramref name="change"/>; with <paramref name="expectedVersion"/> only if the row still has it.</summary>
-    public async Task<WriteOutcome> UpdateAsync(int id, CustomerChange change, int? expectedVersion, CancellationToken ct)
-    {
-        var now = Now();
-        var outcome = await db.WriteAsync((connection, token) => UpdateAsync(connection, id, change, expectedVersion, now, token), ct);
-        Remember(outcome);
-        return outcome;
-    }
-
-    private async Task<WriteOutcome> UpdateAsync(DbConnection connection, int id, CustomerChange change, int? expectedVersion, DateTime now, CancellationToken ct)
-    {
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-        int affected;
-        await using (var command = connection.CreateCommand(UpdateById, transaction)
-            .With("@id", id)
-            .With("@expected", expectedVersion)
-            .With("@name", change.Name)
-            .With("@name_key", change.Name is null ? null : CustomerRules.NameKey(change.Name))
-            .With("@email", change.Email)
-            .With("@email_key", change.Email is null ? null : CustomerRules.EmailKey(change.Email))
-            .With("@set_phone", change.SetPhone ? 1 : 0)
-            .With("@phone", change.Phone)
-            .With("@now", now))
+        int id;
+        await using (var command = CreateInsertCommand(connection, transaction, change, now))
         {
             try
             {
-                affected = await command.ExecuteNonQueryAsync(ct);
+                id = Convert.ToInt32(await command.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
             }
             catch (DbException e) when (_dialect.IsUniqueViolation(e))
             {
@@ -157,33 +141,163 @@ internal sealed partial class CustomerStore(ResilientDb db, IdempotencyStore ide
             }
         }
 
-        if (affected == 0)
-        {
-            return new WriteOutcome(await MissStatusAsync(connection, transaction, id, expectedVersion, ct));
-        }
-
-        // Read back inside the transaction: the row is locked by our update, so this is exactly what we wrote.
-        Customer updated;
-        await using (var select = connection.CreateCommand(SelectById, transaction).With("@id", id))
-        await using (var reader = await select.ExecuteReaderAsync(ct))
-        {
-            await reader.ReadAsync(ct);
-            updated = ReadCustomer(reader);
-        }
-
-        await transaction.CommitAsync(ct);
-        return new WriteOutcome(WriteStatus.Done, updated);
+        var created = new Customer(id, change.Name!, change.Email!, change.Phone, now, now, 1);
+        await CustomerEvents.AppendAsync(connection, transaction, id, EventKinds.Created, 1, now, who, null, created, ct);
+        return new WriteOutcome(WriteStatus.Done, created);
     }
 
-    public async Task<WriteStatus> DeleteAsync(int id, int? expectedVersion, CancellationToken ct)
+    /// <summary>Applies <paramref name="change"/>; with <paramref name="expectedVersion"/> only if the row still has it.</summary>
+    public async Task<WriteOutcome> UpdateAsync(int id, CustomerChange change, int? expectedVersion, ChangeContext who, CancellationToken ct)
     {
+        var now = Now();
+        var outcome = await db.WriteAsync(
+            (connection, token) => ChangeAsync(connection, id, async (transaction, before) =>
+            {
+                if (before.DeletedAt is not null)
+                {
+                    return new WriteOutcome(WriteStatus.NotFound);
+                }
+
+                if (expectedVersion is { } expected && before.Version != expected)
+                {
+                    return new WriteOutcome(WriteStatus.VersionMismatch);
+                }
+
+                var after = before with
+                {
+                    Name = change.Name ?? before.Name,
+                    Email = change.Email ?? before.Email,
+                    Phone = change.SetPhone ? change.Phone : before.Phone,
+                    UpdatedAt = now,
+                    Version = before.Version + 1,
+                };
+                await using (var command = connection.CreateCommand(UpdateById, transaction)
+                    .With("@id", id)
+                    .With("@name", after.Name)
+                    .With("@name_key", CustomerRules.NameKey(after.Name))
+                    .With("@email", after.Email)
+                    .With("@email_key", CustomerRules.EmailKey(after.Email))
+                    .With("@phone", after.Phone)
+                    .With("@now", now)
+                    .With("@version", after.Version))
+                {
+                    try
+                    {
+                        await command.ExecuteNonQueryAsync(token);
+                    }
+                    catch (DbException e) when (_dialect.IsUniqueViolation(e))
+                    {
+                        return new WriteOutcome(WriteStatus.DuplicateEmail);
+                    }
+                }
+
+                await CustomerEvents.AppendAsync(connection, transaction, id, EventKinds.Updated, after.Version, now, who, before, after, token);
+                return new WriteOutcome(WriteStatus.Done, after);
+            }, token),
+            ct);
+        Remember(outcome);
+        return outcome;
+    }
+
+    /// <summary>Soft-deletes a live customer: hidden from every read until restored or purged. The outcome's customer is the deleted row.</summary>
+    public async Task<WriteOutcome> DeleteAsync(int id, int? expectedVersion, ChangeContext who, CancellationToken ct)
+    {
+        var now = Now();
+        var outcome = await db.WriteAsync(
+            (connection, token) => ChangeAsync(connection, id, async (transaction, before) =>
+            {
+                if (before.DeletedAt is not null)
+                {
+                    return new WriteOutcome(WriteStatus.NotFound);
+                }
+
+                if (expectedVersion is { } expected && before.Version != expected)
+                {
+                    return new WriteOutcome(WriteStatus.VersionMismatch);
+                }
+
+                var deleted = before with { UpdatedAt = now, Version = before.Version + 1, DeletedAt = now };
+                await SetDeletedAtAsync(connection, transaction, deleted, token);
+                await CustomerEvents.AppendAsync(connection, transaction, id, EventKinds.Deleted, deleted.Version, now, who, null, null, token);
+                return new WriteOutcome(WriteStatus.Done, deleted);
+            }, token),
+            ct);
+        Remember(outcome);
+        return outcome;
+    }
+
+    /// <summary>Brings back a customer deleted within <see cref="CustomersOptions.RestoreWindow"/>, with its id; its email must be free among live customers.</summary>
+    public async Task<WriteOutcome> RestoreAsync(int id, ChangeContext who, CancellationToken ct)
+    {
+        var now = Now();
+        var outcome = await db.WriteAsync(
+            (connection, token) => ChangeAsync(connection, id, async (transaction, before) =>
+            {
+                if (before.DeletedAt is not { } deletedAt)
+                {
+                    return new WriteOutcome(WriteStatus.NotDeleted);
+                }
+
+                if (deletedAt < now - _restoreWindow)
+                {
+                    return new WriteOutcome(WriteStatus.RestoreWindowPassed);
+                }
+
+                var restored = before with { UpdatedAt = now, Version = before.Version + 1, DeletedAt = null };
+                try
+                {
+                    await SetDeletedAtAsync(connection, transaction, restored, token);
+                }
+                catch (DbException e) when (_dialect.IsUniqueViolation(e))
+                {
+                    return new WriteOutcome(WriteStatus.DuplicateEmail);
+                }
+
+                await CustomerEvents.AppendAsync(connection, transaction, id, EventKinds.Restored, restored.Version, now, who, null, null, token);
+                return new WriteOutcome(WriteStatus.Done, restored);
+            }, token),
+            ct);
+        Remember(outcome);
+        return outcome;
+    }
+
+    /// <summary>
+    /// Erases the customer's personal data everywhere the database holds it, in one transaction: the row (live or
+    /// deleted), the values in its history (the events stay, without values) and the stored answers of the
+    /// <c>Idempotency-Key</c>s that created it; then appends an <c>erased</c> event. A customer already erased is
+    /// answered <see cref="WriteStatus.Done"/> again without a second event; one never seen is not found.
+    /// </summary>
+    public async Task<WriteStatus> EraseAsync(int id, ChangeContext who, CancellationToken ct)
+    {
+        var now = Now();
         var status = await db.WriteAsync(
             async (connection, token) =>
             {
-                await using var command = connection.CreateCommand(DeleteById).With("@id", id).With("@expected", expectedVersion);
-                return await command.ExecuteNonQueryAsync(token) > 0
-                    ? WriteStatus.Done
-                    : await MissStatusAsync(connection, null, id, expectedVersion, token);
+                await using var transaction = await connection.BeginTransactionAsync(token);
+                var row = await ReadForUpdateAsync(connection, transaction, id, token);
+                var scrubbed = await CustomerEvents.ScrubAsync(connection, transaction, id, now, token);
+                var lastVersion = await LastEventVersionAsync(connection, transaction, id, token);
+                if (row is null && lastVersion is null)
+                {
+                    return WriteStatus.NotFound;
+                }
+
+                if (row is null && scrubbed == 0 && await LastEventKindAsync(connection, transaction, id, token) == EventKinds.Erased)
+                {
+                    return WriteStatus.Done;
+                }
+
+                if (row is not null)
+                {
+                    await using var delete = connection.CreateCommand("DELETE FROM customers WHERE id = @id", transaction).With("@id", id);
+                    await delete.ExecuteNonQueryAsync(token);
+                }
+
+                await IdempotencyStore.ScrubAsync(connection, transaction, id, token);
+                var version = Math.Max(row?.Version ?? 0, lastVersion ?? 0) + 1;
+                await CustomerEvents.AppendAsync(connection, transaction, id, EventKinds.Erased, version, now, who, null, null, token);
+                await transaction.CommitAsync(token);
+                return WriteStatus.Done;
             },
             ct);
         if (status == WriteStatus.Done)
@@ -192,6 +306,109 @@ internal sealed partial class CustomerStore(ResilientDb db, IdempotencyStore ide
         }
 
         return status;
+    }
+
+    /// <summary>
+    /// Removes for good up to <paramref name="batch"/> customers deleted before <paramref name="cutoff"/>, each with a
+    /// <c>purged</c> event. Safe with several instances purging at once: the rows are locked, and a row another
+    /// instance removed first is simply no longer there. Answers how many this call removed.
+    /// </summary>
+    public Task<int> PurgeDeletedAsync(DateTime cutoff, int batch, CancellationToken ct) =>
+        db.WriteAsync(
+            async (connection, token) =>
+            {
+                var now = Now();
+                await using var transaction = await connection.BeginTransactionAsync(token);
+                var due = new List<(int Id, int Version)>();
+                await using (var select = connection.CreateCommand(
+                    $"SELECT id, version FROM customers WHERE deleted_at IS NOT NULL AND deleted_at < @cutoff ORDER BY deleted_at, id LIMIT @batch{_dialect.ForUpdate}", transaction)
+                    .With("@cutoff", cutoff).With("@batch", batch))
+                await using (var reader = await select.ExecuteReaderAsync(token))
+                {
+                    while (await reader.ReadAsync(token))
+                    {
+                        due.Add((reader.GetInt32(0), reader.GetInt32(1)));
+                    }
+                }
+
+                foreach (var (id, version) in due)
+                {
+                    await using var delete = connection.CreateCommand("DELETE FROM customers WHERE id = @id AND deleted_at IS NOT NULL", transaction).With("@id", id);
+                    if (await delete.ExecuteNonQueryAsync(token) == 1)
+                    {
+                        await CustomerEvents.AppendAsync(connection, transaction, id, EventKinds.Purged, version + 1, now, ChangeContext.System, null, null, token);
+                    }
+                }
+
+                await transaction.CommitAsync(token);
+                return due.Count;
+            },
+            ct,
+            idempotent: true);
+
+    /// <summary>
+    /// The row as the cache must know it, read on the writer: live (its version and values), soft-deleted (its
+    /// version, no values) or gone for good (<see cref="CustomerEntry.Gone"/>).
+    /// </summary>
+    public Task<CustomerEntry> GetEntryFromWriterAsync(int id, CancellationToken ct) =>
+        db.ReadAsync(
+            async (connection, token) => await ReadAnyAsync(connection, null, SelectAnyById, id, token) switch
+            {
+                null => new CustomerEntry(CustomerEntry.Gone, null),
+                { DeletedAt: not null } deleted => new CustomerEntry(deleted.Version, null),
+                var live => new CustomerEntry(live.Version, live),
+            },
+            preferReplica: false,
+            ct);
+
+    /// <summary>Runs <paramref name="change"/> on the locked row in a transaction, committed only when the change is done.</summary>
+    private async Task<WriteOutcome> ChangeAsync(
+        DbConnection connection, int id, Func<DbTransaction, Customer, Task<WriteOutcome>> change, CancellationToken ct)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        if (await ReadForUpdateAsync(connection, transaction, id, ct) is not { } before)
+        {
+            return new WriteOutcome(WriteStatus.NotFound);
+        }
+
+        var outcome = await change(transaction, before);
+        if (outcome.Status == WriteStatus.Done)
+        {
+            await transaction.CommitAsync(ct);
+        }
+
+        return outcome;
+    }
+
+    private Task<Customer?> ReadForUpdateAsync(DbConnection connection, DbTransaction transaction, int id, CancellationToken ct) =>
+        ReadAnyAsync(connection, transaction, _selectForUpdate, id, ct);
+
+    private static async Task<Customer?> ReadAnyAsync(DbConnection connection, DbTransaction? transaction, string sql, int id, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand(sql, transaction).With("@id", id);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? ReadCustomer(reader) : null;
+    }
+
+    private static async Task SetDeletedAtAsync(DbConnection connection, DbTransaction transaction, Customer row, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand(SetDeletedAt, transaction)
+            .With("@id", row.Id).With("@deleted_at", row.DeletedAt).With("@now", row.UpdatedAt).With("@version", row.Version);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task<int?> LastEventVersionAsync(DbConnection connection, DbTransaction transaction, int id, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand("SELECT MAX(version) FROM customer_events WHERE customer_id = @id", transaction).With("@id", id);
+        var value = await command.ExecuteScalarAsync(ct);
+        return value is null or DBNull ? null : Convert.ToInt32(value, CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<string?> LastEventKindAsync(DbConnection connection, DbTransaction transaction, int id, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand(
+            "SELECT kind FROM customer_events WHERE customer_id = @id ORDER BY seq DESC LIMIT 1", transaction).With("@id", id);
+        return await command.ExecuteScalarAsync(ct) as string;
     }
 
     /// <summary>The current version of a row read on the writer, or null when there is none.</summary>
@@ -205,12 +422,6 @@ internal sealed partial class CustomerStore(ResilientDb db, IdempotencyStore ide
             _recent.Add(customer.Id);
         }
     }
-
-    /// <summary>A conditional write touched nothing: the row is gone, or its version moved on.</summary>
-    private static async Task<WriteStatus> MissStatusAsync(DbConnection connection, DbTransaction? transaction, int id, int? expectedVersion, CancellationToken ct) =>
-        expectedVersion is null || await ReadVersionAsync(connection, transaction, id, ct) is null
-            ? WriteStatus.NotFound
-            : WriteStatus.VersionMismatch;
 
     private static async Task<int?> ReadVersionAsync(DbConnection connection, DbTransaction? transaction, int id, CancellationToken ct)
     {
@@ -240,7 +451,7 @@ internal sealed partial class CustomerStore(ResilientDb db, IdempotencyStore ide
         private const string DuplicateEmail = "duplicate-email";
 
         public StoredAnswer Encode(WriteOutcome answer) => answer.Status == WriteStatus.Done
-            ? new StoredAnswer(Created, JsonSerializer.Serialize(answer.Customer!, CustomerJsonContext.Default.Customer))
+            ? new StoredAnswer(Created, JsonSerializer.Serialize(answer.Customer!, CustomerJsonContext.Default.Customer), answer.Customer!.Id)
             : new StoredAnswer(DuplicateEmail, null);
 
         public WriteOutcome Decode(StoredAnswer stored) => stored.Outcome == Created

@@ -101,13 +101,33 @@ internal static class CustomersApi
         group.MapDelete("/{id:int}", DeleteCustomer).WithName(nameof(DeleteCustomer))
             .RequireAuthorization(Scopes.Write)
             .WithSummary("Delete a customer (honours If-Match)")
-            .WithDescription("Deletes the customer for good (ids are never reused). With `If-Match` only if it is still at one of those versions.")
+            .WithDescription("A soft delete: the customer disappears from every read and list at once, and can be restored with `POST /customers/{id}/restore` within `Customers:RestoreWindow` (then it is purged for good; ids are never reused). With `If-Match` only if it is still at one of those versions.")
             .WithParameter("id", "The customer's id.")
             .WithRequestHeader(RequestHeader.IfMatch)
             .Produces(StatusCodes.Status204NoContent)
             .WithResponse(StatusCodes.Status204NoContent, "Deleted.")
             .WithProblem(StatusCodes.Status404NotFound, "No customer has this id.", ["not-found"])
             .WithProblem(StatusCodes.Status412PreconditionFailed, "`If-Match` does not match the current version; nothing changed.", ["precondition-failed"])
+            .ProducesUnavailable();
+        group.MapPost("/{id:int}/restore", RestoreCustomer).WithName(nameof(RestoreCustomer))
+            .RequireAuthorization(Scopes.Write)
+            .WithSummary("Restore a deleted customer")
+            .WithDescription("Brings back a customer deleted within `Customers:RestoreWindow`, with its id and values and a new version. Its email must not have been taken by a live customer meanwhile.")
+            .WithParameter("id", "The customer's id.")
+            .WithResponse(StatusCodes.Status200OK, "The restored customer.", ResponseHeader.ETag)
+            .WithProblem(StatusCodes.Status404NotFound, "No customer has this id (or it was purged or erased).", ["not-found"])
+            .WithProblem(StatusCodes.Status409Conflict,
+                "The customer is not deleted, was deleted longer ago than `Customers:RestoreWindow`, or a live customer now has its email.",
+                ["not-deleted", "restore-window-passed", "duplicate-email"])
+            .ProducesUnavailable();
+        group.MapPost("/{id:int}/erase", EraseCustomer).WithName(nameof(EraseCustomer))
+            .RequireAuthorization(Scopes.Erase)
+            .WithSummary("Erase a customer's personal data everywhere (data-subject request)")
+            .WithDescription("Removes the row (live or deleted), the values in its history (the events stay, marked erased), the stored answers of the `Idempotency-Key`s that created it, and every cached copy on every instance. Cannot be undone; repeating it answers 204 again.")
+            .WithParameter("id", "The customer's id.")
+            .Produces(StatusCodes.Status204NoContent)
+            .WithResponse(StatusCodes.Status204NoContent, "Erased.")
+            .WithProblem(StatusCodes.Status404NotFound, "No customer ever had this id.", ["not-found"])
             .ProducesUnavailable();
         return group;
     }
@@ -208,7 +228,7 @@ internal static class CustomersApi
             return Problems.BadRequest(keyError);
         }
 
-        var result = await customers.CreateAsync(change, request, ct);
+        var result = await customers.CreateAsync(change, request, ChangeContext.From(http), ct);
         switch (result.State)
         {
             case OnceState.KeyReused:
@@ -248,13 +268,39 @@ internal static class CustomersApi
             return refusal;
         }
 
-        return await customers.DeleteAsync(id, expected, ct) switch
+        return await customers.DeleteAsync(id, expected, ChangeContext.From(http), ct) switch
         {
             WriteStatus.Done => TypedResults.NoContent(),
             WriteStatus.VersionMismatch => Problems.PreconditionFailed(),
             _ => Problems.NotFound(id),
         };
     }
+
+    public static async Task<Results<Ok<Customer>, ProblemHttpResult>> RestoreCustomer(
+        int id, HttpContext http, CustomerService customers, CancellationToken ct)
+    {
+        var outcome = await customers.RestoreAsync(id, ChangeContext.From(http), ct);
+        switch (outcome.Status)
+        {
+            case WriteStatus.Done:
+                http.Response.Headers.ETag = ETags.For(outcome.Customer!.Version);
+                return TypedResults.Ok(outcome.Customer);
+            case WriteStatus.NotDeleted:
+                return Problems.NotDeleted();
+            case WriteStatus.RestoreWindowPassed:
+                return Problems.RestoreWindowPassed();
+            case WriteStatus.DuplicateEmail:
+                return Problems.DuplicateEmail();
+            default:
+                return Problems.NotFound(id);
+        }
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> EraseCustomer(
+        int id, HttpContext http, CustomerService customers, CancellationToken ct) =>
+        await customers.EraseAsync(id, ChangeContext.From(http), ct) == WriteStatus.Done
+            ? TypedResults.NoContent()
+            : Problems.NotFound(id);
 
     private static async Task<Results<Ok<Customer>, ProblemHttpResult>> UpdateAsync(
         int id, HttpContext http, CustomerService customers, string[] mediaTypes, bool patch, CancellationToken ct)
@@ -271,7 +317,7 @@ internal static class CustomersApi
             return refusal;
         }
 
-        var outcome = await customers.UpdateAsync(id, change, expected, ct);
+        var outcome = await customers.UpdateAsync(id, change, expected, ChangeContext.From(http), ct);
         switch (outcome.Status)
         {
             case WriteStatus.Done:

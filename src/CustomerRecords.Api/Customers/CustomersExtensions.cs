@@ -6,7 +6,7 @@ namespace CustomerRecords.Api.Customers;
 
 internal static class CustomersExtensions
 {
-    /// <summary>The customer feature: its store, service, cache (by <c>Cache:Mode</c>), cache repairs, JSON and sample data.</summary>
+    /// <summary>The customer feature: its store, service, cache (by <c>Cache:Mode</c>), cache repairs, the purge of deleted customers, JSON and sample data.</summary>
     public static WebApplicationBuilder AddCustomers(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -34,6 +34,8 @@ internal static class CustomersExtensions
                 ? new NoCustomerCache()
                 : ActivatorUtilities.CreateInstance<CustomerCache>(sp));
         services.AddHostedService<CustomerCacheRepairService>();
+        services.AddSingleton<CustomerPurgeService>();
+        services.AddHostedService(sp => sp.GetRequiredService<CustomerPurgeService>());
         services.AddSingleton<IAfterMigration, SampleCustomers>();
         return builder;
     }

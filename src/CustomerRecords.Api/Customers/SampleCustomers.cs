@@ -31,11 +31,17 @@ internal sealed partial class SampleCustomers(
             return;
         }
 
+        // Each sample gets its history event like any other create (MySQL runs migrations outside a transaction).
         var now = store.Now();
+        await using var own = transaction is null ? await connection.BeginTransactionAsync(ct) : null;
         foreach (var (name, email, phone) in Samples)
         {
-            await using var insert = store.CreateInsertCommand(connection, transaction, new CustomerChange(name, email, SetPhone: true, phone), now);
-            await insert.ExecuteScalarAsync(ct);
+            await store.InsertAsync(connection, (transaction ?? own)!, new CustomerChange(name, email, SetPhone: true, phone), now, ChangeContext.System, ct);
+        }
+
+        if (own is not null)
+        {
+            await own.CommitAsync(ct);
         }
 
         LogSeeded(logger, Samples.Length);

@@ -24,6 +24,12 @@ internal abstract class SqlDialect
     /// <summary>A table hint (appended after <c>FROM customers</c>) naming the index whose order a page reads.</summary>
     public virtual string OrderIndexHint(string index) => string.Empty;
 
+    /// <summary>
+    /// Appended to a SELECT inside a write transaction to lock the rows it reads (MySQL <c>FOR UPDATE</c>).
+    /// Empty on SQLite, whose write transactions begin IMMEDIATE and so hold the database's write lock already.
+    /// </summary>
+    public virtual string ForUpdate => string.Empty;
+
     /// <summary>The error is a unique-key violation (duplicate email).</summary>
     public abstract bool IsUniqueViolation(DbException exception);
 
@@ -48,6 +54,8 @@ internal abstract class SqlDialect
             exception is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry };
 
         public override string OrderIndexHint(string index) => $" FORCE INDEX ({index})";
+
+        public override string ForUpdate => " FOR UPDATE";
     }
 
     private sealed class SqliteDialect : SqlDialect

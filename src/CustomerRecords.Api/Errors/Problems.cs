@@ -40,6 +40,12 @@ internal static class Problems
     public static ProblemHttpResult DuplicateEmail() =>
         Problem(StatusCodes.Status409Conflict, "duplicate-email", "Email already in use", "Another customer already has this email address (compared without regard to letter case).");
 
+    public static ProblemHttpResult NotDeleted() =>
+        Problem(StatusCodes.Status409Conflict, "not-deleted", "Customer is not deleted", "Only a deleted customer can be restored; this one is live.");
+
+    public static ProblemHttpResult RestoreWindowPassed() =>
+        Problem(StatusCodes.Status409Conflict, "restore-window-passed", "Restore window passed", "The customer was deleted longer ago than Customers:RestoreWindow allows; it can no longer be restored.");
+
     public static ProblemHttpResult IdempotencyKeyReused() =>
         Problem(StatusCodes.Status422UnprocessableEntity, "idempotency-key-reused", "Idempotency key reused", "This Idempotency-Key was already used with a different body; use a new key for a different request.");
 

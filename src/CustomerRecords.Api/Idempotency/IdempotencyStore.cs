@@ -24,7 +24,10 @@ internal enum OnceState
 internal readonly record struct OnceResult<T>(OnceState State, T Value = default!);
 
 /// <summary>An answer as stored with its key: the feature's own outcome name and, if any, a body.</summary>
-internal readonly record struct StoredAnswer(string Outcome, string? Body);
+/// <param name="Outcome">The feature's own name for the answer (<c>created</c>, <c>duplicate-email</c>, <c>erased</c>).</param>
+/// <param name="Body">The answer's body, if any.</param>
+/// <param name="CustomerId">The customer the answer names, so that erasing that customer can scrub it.</param>
+internal readonly record struct StoredAnswer(string Outcome, string? Body, int? CustomerId = null);
 
 /// <summary>How a feature stores its answer with the key, and reads it back for a replay.</summary>
 internal interface IAnswerCodec<T>
@@ -83,6 +86,26 @@ internal sealed class IdempotencyStore(ResilientDb db, TimeProvider clock, IOpti
             },
             ct,
             idempotent: true);
+
+    /// <summary>
+    /// Inside an erasure's transaction: the keys that answered with <paramref name="customerId"/> lose their stored
+    /// body and their request hash (a hash of the personal data sent). The key itself stays, answered
+    /// <see cref="ErasedOutcome"/>, so a late retry of that create is refused as a reused key instead of creating
+    /// the erased customer again.
+    /// </summary>
+    public static async Task<int> ScrubAsync(DbConnection connection, DbTransaction transaction, int customerId, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand("""
+            UPDATE idempotency_keys SET request_hash = @erased, response_body = NULL, outcome = @erased
+            WHERE customer_id = @customer_id
+            """, transaction)
+            .With("@erased", ErasedOutcome)
+            .With("@customer_id", customerId);
+        return await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The outcome (and request hash) of a key whose customer was erased: no request hashes to it.</summary>
+    public const string ErasedOutcome = "erased";
 
     /// <summary>Null when this request now owns the key; otherwise the answer to give instead.</summary>
     private async Task<OnceResult<T>?> ClaimKeyAsync<T>(DbConnection connection, IdempotentRequest request, string owner, IAnswerCodec<T> codec, CancellationToken ct)
@@ -184,10 +207,11 @@ internal sealed class IdempotencyStore(ResilientDb db, TimeProvider clock, IOpti
         var result = await work(connection, transaction, ct);
         var stored = codec.Encode(result);
         await using (var record = connection.CreateCommand("""
-            UPDATE idempotency_keys SET outcome = @outcome, response_body = @body WHERE idempotency_key = @key
+            UPDATE idempotency_keys SET outcome = @outcome, response_body = @body, customer_id = @customer_id WHERE idempotency_key = @key
             """, transaction)
             .With("@outcome", stored.Outcome)
             .With("@body", stored.Body)
+            .With("@customer_id", stored.CustomerId)
             .With("@key", key))
         {
             await record.ExecuteNonQueryAsync(ct);

@@ -162,7 +162,7 @@ internal static class OriginalRoutesApi
             return Error(StatusCodes.Status400BadRequest, keyError!);
         }
 
-        var result = await customers.CreateAsync(change, request, ct);
+        var result = await customers.CreateAsync(change, request, ChangeContext.From(http), ct);
         switch (result.State)
         {
             case OnceState.KeyReused:
@@ -191,9 +191,9 @@ internal static class OriginalRoutesApi
     }
 
     public static async Task<Results<JsonHttpResult<OriginalMessage>, JsonHttpResult<OriginalError>>> UpdateOriginal(
-        int id, HttpRequest request, CustomerService customers, CancellationToken ct)
+        int id, HttpContext http, CustomerService customers, CancellationToken ct)
     {
-        var (fields, failure) = await ReadAsync(request, ct);
+        var (fields, failure) = await ReadAsync(http.Request, ct);
         if (failure is not null)
         {
             return failure;
@@ -208,7 +208,7 @@ internal static class OriginalRoutesApi
             return TypedResults.Json(new OriginalError(error), statusCode: StatusCodes.Status400BadRequest);
         }
 
-        var outcome = await customers.UpdateAsync(id, new CustomerChange(null, email, SetPhone: false, null), null, ct);
+        var outcome = await customers.UpdateAsync(id, new CustomerChange(null, email, SetPhone: false, null), null, ChangeContext.From(http), ct);
         return outcome.Status switch
         {
             WriteStatus.Done => Message("Customer updated"),
@@ -218,8 +218,8 @@ internal static class OriginalRoutesApi
     }
 
     public static async Task<Results<JsonHttpResult<OriginalMessage>, JsonHttpResult<OriginalError>>> DeleteOriginal(
-        int id, CustomerService customers, CancellationToken ct) =>
-        await customers.DeleteAsync(id, null, ct) == WriteStatus.Done ? Message("Customer deleted") : NotFound();
+        int id, HttpContext http, CustomerService customers, CancellationToken ct) =>
+        await customers.DeleteAsync(id, null, ChangeContext.From(http), ct) == WriteStatus.Done ? Message("Customer deleted") : NotFound();
 
     /// <summary>An <c>{"error": ...}</c> body, the original app's error shape.</summary>
     public static JsonHttpResult<OriginalError> Error(int status, string message) =>
