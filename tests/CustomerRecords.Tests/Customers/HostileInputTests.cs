@@ -133,6 +133,7 @@ public abstract class HostileInputTests(ITestOutputHelper output) : IAsyncLifeti
         probes.AddRange(BadIds());
         probes.AddRange(BadListQueries(await RealCursorsAsync(), _app.Services.GetRequiredService<CursorProtector>().Seal));
         probes.AddRange(BadHeaders(id, victim));
+        probes.AddRange(BadLifecycleRequests(id, _app.Services.GetRequiredService<CursorProtector>().Seal));
 
         foreach (var probe in probes)
         {
@@ -531,6 +532,51 @@ public abstract class HostileInputTests(ITestOutputHelper output) : IAsyncLifeti
         yield return List("combined", "sort=id&sort=-id", Expect.Below500);
         yield return List("combined", "after=a&after=b", Expect.Below500);
         yield return List("combined", "%00=%00&&&=&limit", Expect.Below500);
+    }
+
+    /// <summary>
+    /// The lifecycle routes: bad ids on restore, erase, history and export; bad list parameters of the deleted
+    /// listing, updated_since and count; bad limits and cursors (raw and sealed) of the history and the feed.
+    /// </summary>
+    private static IEnumerable<Probe> BadLifecycleRequests(int id, Func<string, string> seal)
+    {
+        string[] ids = ["0", "-1", "2147483648", "abc", "%00", "%ED%A0%80", "99999999999999999999999", "%EF%BC%91", "987654"];
+        foreach (var bad in ids)
+        {
+            yield return new Probe("lifecycle-bad-id", HttpMethod.Post, $"/customers/{bad}/restore", null, Expect.Below500);
+            yield return new Probe("lifecycle-bad-id", HttpMethod.Post, $"/customers/{bad}/erase", null, Expect.Below500);
+            yield return new Probe("lifecycle-bad-id", HttpMethod.Get, $"/customers/{bad}/history", null, Expect.Below500);
+            yield return new Probe("lifecycle-bad-id", HttpMethod.Get, $"/customers/{bad}/export", null, Expect.Below500);
+        }
+
+        string[] values = ["", "%00", "x", "-1", "0", "2147483648", "1e3", "%EF%BC%95", new string('9', 5000), "2026-13-01T00:00:00Z",
+            "2026-02-30T00:00:00Z", "2026-12-01T24:00:00Z", "2026-12-01T00:00:60Z", "2026-12-01T00:00:00", "2026-12-01T00:00:00+25:00",
+            "0000-01-01T00:00:00Z", "9999-12-31T23:59:59.9999999Z", "2026-12-01 00:00:00Z", "2026-12-01T00:00:00Z%0A", "%D9%A2%D9%A0%D9%A2%D9%A6-12-01T00:00:00Z"];
+        foreach (var value in values)
+        {
+            yield return List("lifecycle-updated-since", $"updated_since={value}", Expect.Below500);
+            yield return List("lifecycle-state", $"state={value}", Expect.Below500);
+            yield return List("lifecycle-count", $"count={value}", Expect.Below500);
+            yield return new Probe("lifecycle-history-limit", HttpMethod.Get, $"/customers/{id}/history?limit={value}", null, Expect.Below500);
+            yield return new Probe("lifecycle-feed-limit", HttpMethod.Get, $"/changes?limit={value}", null, Expect.Below500);
+        }
+
+        yield return List("lifecycle-combined", "state=deleted&sort=name", Expect.ClientError);
+        yield return List("lifecycle-combined", "updated_since=2026-12-01T00:00:00Z&sort=-id", Expect.ClientError);
+        yield return List("lifecycle-combined", "updated_since=2026-12-01T00:00:00Z&state=deleted", Expect.ClientError);
+        yield return List("lifecycle-combined", "state=deleted&count=estimated&q=a", Expect.Below500);
+
+        string[] cursors = ["", "a", "%00", "AAAA", new string('A', 5000), "f:1", "h:1:1", "f:-1", "f:99999999999999999999", "h:abc:1"];
+        foreach (var cursor in cursors)
+        {
+            foreach (var after in new[] { Uri.EscapeDataString(cursor), cursor.Length > 0 ? seal(cursor) : string.Empty })
+            {
+                yield return new Probe("lifecycle-cursor", HttpMethod.Get, $"/customers/{id}/history?after={after}", null, Expect.Below500);
+                yield return new Probe("lifecycle-cursor", HttpMethod.Get, $"/changes?after={after}", null, Expect.Below500);
+                yield return List("lifecycle-cursor", $"state=deleted&after={after}", Expect.Below500);
+                yield return List("lifecycle-cursor", $"sort=updated_at&updated_since=2026-01-01T00:00:00Z&after={after}", Expect.Below500);
+            }
+        }
     }
 
     private IEnumerable<Probe> BadHeaders(int id, int victim)
