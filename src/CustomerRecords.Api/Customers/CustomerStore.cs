@@ -147,18 +147,8 @@ internal sealed partial class CustomerStore(
     {
         var now = Now();
         var outcome = await db.WriteAsync(
-            (connection, token) => ChangeAsync(connection, id, async (transaction, before) =>
+            (connection, token) => ChangeLiveAsync(connection, id, expectedVersion, async (transaction, before) =>
             {
-                if (before.DeletedAt is not null)
-                {
-                    return new WriteOutcome(WriteStatus.NotFound);
-                }
-
-                if (expectedVersion is { } expected && before.Version != expected)
-                {
-                    return new WriteOutcome(WriteStatus.VersionMismatch);
-                }
-
                 var after = before with
                 {
                     Name = change.Name ?? before.Name,
@@ -202,23 +192,9 @@ internal sealed partial class CustomerStore(
     {
         var now = Now();
         var outcome = await db.WriteAsync(
-            (connection, token) => ChangeAsync(connection, id, async (transaction, before) =>
-            {
-                if (before.DeletedAt is not null)
-                {
-                    return new WriteOutcome(WriteStatus.NotFound);
-                }
-
-                if (expectedVersion is { } expected && before.Version != expected)
-                {
-                    return new WriteOutcome(WriteStatus.VersionMismatch);
-                }
-
-                var deleted = before with { UpdatedAt = now, Version = before.Version + 1, DeletedAt = now };
-                await SetDeletedAtAsync(connection, transaction, deleted, token);
-                await CustomerEvents.AppendAsync(connection, transaction, id, EventKinds.Deleted, deleted.Version, now, who, null, null, token);
-                return new WriteOutcome(WriteStatus.Done, deleted);
-            }, token),
+            (connection, token) => ChangeLiveAsync(connection, id, expectedVersion, (transaction, before) =>
+                SetDeletedAtAsync(connection, transaction, before with { UpdatedAt = now, Version = before.Version + 1, DeletedAt = now }, EventKinds.Deleted, who, token),
+                token),
             ct);
         Remember(outcome);
         return outcome;
@@ -241,18 +217,7 @@ internal sealed partial class CustomerStore(
                     return new WriteOutcome(WriteStatus.RestoreWindowPassed);
                 }
 
-                var restored = before with { UpdatedAt = now, Version = before.Version + 1, DeletedAt = null };
-                try
-                {
-                    await SetDeletedAtAsync(connection, transaction, restored, token);
-                }
-                catch (DbException e) when (_dialect.IsUniqueViolation(e))
-                {
-                    return new WriteOutcome(WriteStatus.DuplicateEmail);
-                }
-
-                await CustomerEvents.AppendAsync(connection, transaction, id, EventKinds.Restored, restored.Version, now, who, null, null, token);
-                return new WriteOutcome(WriteStatus.Done, restored);
+                return await SetDeletedAtAsync(connection, transaction, before with { UpdatedAt = now, Version = before.Version + 1, DeletedAt = null }, EventKinds.Restored, who, token);
             }, token),
             ct);
         Remember(outcome);
@@ -379,6 +344,17 @@ internal sealed partial class CustomerStore(
         return outcome;
     }
 
+    /// <summary><see cref="ChangeAsync"/> on a live row still at <paramref name="expectedVersion"/> (when given): else not found, or a version mismatch.</summary>
+    private Task<WriteOutcome> ChangeLiveAsync(
+        DbConnection connection, int id, int? expectedVersion, Func<DbTransaction, Customer, Task<WriteOutcome>> change, CancellationToken ct) =>
+        ChangeAsync(
+            connection,
+            id,
+            (transaction, before) => before.DeletedAt is not null ? Task.FromResult(new WriteOutcome(WriteStatus.NotFound))
+                : expectedVersion is { } expected && before.Version != expected ? Task.FromResult(new WriteOutcome(WriteStatus.VersionMismatch))
+                : change(transaction, before),
+            ct);
+
     private Task<Customer?> ReadForUpdateAsync(DbConnection connection, DbTransaction transaction, int id, CancellationToken ct) =>
         ReadAnyAsync(connection, transaction, _selectForUpdate, id, ct);
 
@@ -389,11 +365,22 @@ internal sealed partial class CustomerStore(
         return await reader.ReadAsync(ct) ? ReadCustomer(reader) : null;
     }
 
-    private static async Task SetDeletedAtAsync(DbConnection connection, DbTransaction transaction, Customer row, CancellationToken ct)
+    /// <summary>Writes a delete or a restore (<paramref name="row"/> as it is after it) and its event in one round trip; a restore may find its email taken.</summary>
+    private async Task<WriteOutcome> SetDeletedAtAsync(DbConnection connection, DbTransaction transaction, Customer row, string kind, ChangeContext who, CancellationToken ct)
     {
-        await using var command = connection.CreateCommand(SetDeletedAt, transaction)
-            .With("@id", row.Id).With("@deleted_at", row.DeletedAt).With("@now", row.UpdatedAt).With("@version", row.Version);
-        await command.ExecuteNonQueryAsync(ct);
+        await using var command = CustomerEvents.AddTo(
+            connection.CreateCommand(SetDeletedAt, transaction)
+                .With("@id", row.Id).With("@deleted_at", row.DeletedAt).With("@now", row.UpdatedAt).With("@version", row.Version),
+            "@id", kind, row.Version, row.UpdatedAt, who, null, null);
+        try
+        {
+            await command.ExecuteNonQueryAsync(ct);
+            return new WriteOutcome(WriteStatus.Done, row);
+        }
+        catch (DbException e) when (_dialect.IsUniqueViolation(e))
+        {
+            return new WriteOutcome(WriteStatus.DuplicateEmail);
+        }
     }
 
     private static async Task<int?> LastEventVersionAsync(DbConnection connection, DbTransaction transaction, int id, CancellationToken ct)
