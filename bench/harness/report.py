@@ -124,11 +124,21 @@ def baseline_comparison(report: dict) -> list[dict]:
                 "ratio_max": max(pairs, default=None),
                 "errors": sum(x.get("errors", 0) for x in ra), "base_errors": sum(y.get("errors", 0) for y in rb),
                 "db_per_req": a.get("db_per_req", {}), "base_db_per_req": b.get("db_per_req", {}),
-                "cpu_us_per_req": a.get("server_cpu_us_per_req"), "base_cpu_us_per_req": b.get("server_cpu_us_per_req"),
+                "cpu_us_per_req": cpu_median(ra, "server"), "base_cpu_us_per_req": cpu_median(rb, "server"),
+                "db_cpu_us_per_req": cpu_median(ra, "db"), "base_db_cpu_us_per_req": cpu_median(rb, "db"),
                 "reference": WRITE_REFERENCE.get(name) if ref else None,
                 "ref_rps_median": statistics.median(x["rps"] for x in ref["rounds"]) if ref else None,
             })
     return rows
+
+
+def cpu_median(rounds: list[dict], who: str) -> float | None:
+    """The server's ("server") or MariaDB's ("db") CPU µs per response, median over the rounds."""
+    if who == "server":
+        values = [r["server_cpu_us_per_req"] for r in rounds if r.get("server_cpu_us_per_req")]
+    else:
+        values = [r["db_cpu_pct"] / 100 * 1e6 / r["rps"] for r in rounds if "db_cpu_pct" in r and r["rps"]]
+    return round(statistics.median(values), 1) if values else None
 
 
 def baseline_section(report: dict) -> str:
@@ -164,16 +174,16 @@ def baseline_section(report: dict) -> str:
             ("Com_insert", "INSERT"), ("Com_update", "UPDATE"), ("Innodb_os_log_written", "redo bytes"),
             ("Innodb_os_log_fsyncs", "log fsyncs"), ("Innodb_data_fsyncs", "data fsyncs"), ("Innodb_row_lock_waits", "row lock waits")]
     if any(r["db_per_req"] for r in rows):
-        out.append("What one response cost the database (MariaDB's global counters over the best round, per response; "
-                   "this build / baseline):\n")
-        out.append("| Scenario | conns | " + " | ".join(label for _, label in keys) + " | server CPU µs/req |")
-        out.append("|---|---:|" + "---:|" * (len(keys) + 1))
+        out.append("What one response cost (MariaDB's global counters over the best round, per response; CPU µs per "
+                   "response, median over the rounds; this build / baseline):\n")
+        out.append("| Scenario | conns | " + " | ".join(label for _, label in keys) + " | server CPU µs/req | MariaDB CPU µs/req |")
+        out.append("|---|---:|" + "---:|" * (len(keys) + 2))
         for r in rows:
             a, b = r["db_per_req"], r["base_db_per_req"]
             cells = [f"{a.get(k, 0):,.0f} / {b.get(k, 0):,.0f}" if k == "Innodb_os_log_written"
                      else f"{a.get(k, 0):.2f} / {b.get(k, 0):.2f}" for k, _ in keys]
             out.append(f"| `{r['name']}` | {r['connections']} | " + " | ".join(cells)
-                       + f" | {r['cpu_us_per_req']} / {r['base_cpu_us_per_req']} |")
+                       + f" | {r['cpu_us_per_req']} / {r['base_cpu_us_per_req']} | {r.get('db_cpu_us_per_req')} / {r.get('base_db_cpu_us_per_req')} |")
         out.append("")
     return "\n".join(out) + "\n"
 
