@@ -5,6 +5,7 @@ using CustomerRecords.Api.Customers;
 using CustomerRecords.Api.Data;
 using CustomerRecords.Api.Docs;
 using CustomerRecords.Api.Errors;
+using CustomerRecords.Api.History;
 using CustomerRecords.Api.Hosting;
 using CustomerRecords.Api.Idempotency;
 using CustomerRecords.Api.Operations;
@@ -30,6 +31,7 @@ static WebApplication Compose(WebApplicationBuilder builder)
     builder.AddCaching();
     builder.AddIdempotency();
     builder.AddCustomers();
+    builder.AddHistory();
     builder.AddOriginalRoutes();
     builder.AddApiDocs();
 
@@ -40,6 +42,7 @@ static WebApplication Compose(WebApplicationBuilder builder)
     app.MapOperations();
     app.MapHealth();
     app.MapCustomersApi();
+    app.MapHistoryApi();
     app.MapOriginalRoutes();
     app.MapApiDocs();
     return app;

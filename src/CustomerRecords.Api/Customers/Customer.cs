@@ -54,8 +54,12 @@ public sealed record CustomerPatch(
 
 /// <summary>One page of customers.</summary>
 /// <param name="Items">The customers on this page, in the requested order.</param>
-/// <param name="Next">Opaque cursor for the next page (pass as <c>after</c> with the same <c>sort</c>), or null on the last page.</param>
-public sealed record CustomerPage(IReadOnlyList<Customer> Items, string? Next);
+/// <param name="Next">Opaque cursor for the next page (pass as <c>after</c> with the same <c>sort</c> and <c>state</c>), or null on the last page.</param>
+/// <param name="Total">How many customers match the filters over all pages; present only when <c>count</c> asks for it (with <c>count=estimated</c>, an estimate).</param>
+public sealed record CustomerPage(
+    IReadOnlyList<Customer> Items,
+    string? Next,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Total = null);
 
 /// <summary>A validated set of changes; <see cref="SetPhone"/> distinguishes "clear phone" from "leave it".</summary>
 internal readonly record struct CustomerChange(string? Name, string? Email, bool SetPhone, string? Phone)

@@ -57,9 +57,10 @@ internal static class EventKinds
 /// </summary>
 internal static class CustomerEvents
 {
-    private const string Insert = """
+    /// <summary>The event INSERT; <paramref name="customerId"/> is a parameter or, batched after the customer's own INSERT, the engine's last-insert-id expression.</summary>
+    private static string InsertSql(string customerId) => $"""
         INSERT INTO customer_events (customer_id, kind, occurred_at, actor, trace_id, version, fields, changes)
-        VALUES (@customer_id, @kind, @at, @actor, @trace_id, @version, @fields, @changes)
+        VALUES ({customerId}, @e_kind, @e_at, @e_actor, @e_trace_id, @e_version, @e_fields, @e_changes)
         """;
 
     /// <summary>Appends the event of a change from <paramref name="before"/> to <paramref name="after"/> (either may be null).</summary>
@@ -75,17 +76,28 @@ internal static class CustomerEvents
         Customer? after,
         CancellationToken ct)
     {
-        var (fields, changes) = Describe(before, after);
-        await using var command = connection.CreateCommand(Insert, transaction)
-            .With("@customer_id", customerId)
-            .With("@kind", kind)
-            .With("@at", at)
-            .With("@actor", who.Actor)
-            .With("@trace_id", who.TraceId)
-            .With("@version", version)
-            .With("@fields", fields)
-            .With("@changes", changes);
+        await using var command = connection.CreateCommand(string.Empty, transaction).With("@e_customer_id", customerId);
+        AddTo(command, "@e_customer_id", kind, version, at, who, before, after);
         await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// Adds the event's INSERT to the end of <paramref name="command"/>, so that the change and its event travel to
+    /// the server in one round trip (still one transaction: the caller's). <paramref name="customerId"/> is SQL: a
+    /// parameter name, or the last-insert-id expression right after the customer's INSERT.
+    /// </summary>
+    public static DbCommand AddTo(DbCommand command, string customerId, string kind, int version, DateTime at, ChangeContext who, Customer? before, Customer? after)
+    {
+        var (fields, changes) = Describe(before, after);
+        command.CommandText = command.CommandText.Length == 0 ? InsertSql(customerId) : command.CommandText.TrimEnd().TrimEnd(';') + ";\n" + InsertSql(customerId);
+        return command
+            .With("@e_kind", kind)
+            .With("@e_at", at)
+            .With("@e_actor", who.Actor)
+            .With("@e_trace_id", who.TraceId)
+            .With("@e_version", version)
+            .With("@e_fields", fields)
+            .With("@e_changes", changes);
     }
 
     /// <summary>Removes the values of every event of the customer, keeping the skeleton (kind, time, actor, fields).</summary>

@@ -124,26 +124,22 @@ internal sealed partial class CustomerStore(
             .With("@email_key", CustomerRules.EmailKey(change.Email!))
             .With("@name_key", CustomerRules.NameKey(change.Name!));
 
-    /// <summary>Inserts the customer and its <c>created</c> event; commits nothing (the caller owns the transaction).</summary>
+    /// <summary>Inserts the customer and its <c>created</c> event in one round trip; commits nothing (the caller owns the transaction).</summary>
     internal async Task<WriteOutcome> InsertAsync(
         DbConnection connection, DbTransaction transaction, CustomerChange change, DateTime now, ChangeContext who, CancellationToken ct)
     {
-        int id;
-        await using (var command = CreateInsertCommand(connection, transaction, change, now))
+        var created = new Customer(0, change.Name!, change.Email!, change.Phone, now, now, 1);
+        await using var command = CustomerEvents.AddTo(
+            CreateInsertCommand(connection, transaction, change, now), _dialect.LastInsertId, EventKinds.Created, 1, now, who, null, created);
+        try
         {
-            try
-            {
-                id = Convert.ToInt32(await command.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
-            }
-            catch (DbException e) when (_dialect.IsUniqueViolation(e))
-            {
-                return new WriteOutcome(WriteStatus.DuplicateEmail);
-            }
+            var id = Convert.ToInt32(await command.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
+            return new WriteOutcome(WriteStatus.Done, created with { Id = id });
         }
-
-        var created = new Customer(id, change.Name!, change.Email!, change.Phone, now, now, 1);
-        await CustomerEvents.AppendAsync(connection, transaction, id, EventKinds.Created, 1, now, who, null, created, ct);
-        return new WriteOutcome(WriteStatus.Done, created);
+        catch (DbException e) when (_dialect.IsUniqueViolation(e))
+        {
+            return new WriteOutcome(WriteStatus.DuplicateEmail);
+        }
     }
 
     /// <summary>Applies <paramref name="change"/>; with <paramref name="expectedVersion"/> only if the row still has it.</summary>
@@ -171,15 +167,18 @@ internal sealed partial class CustomerStore(
                     UpdatedAt = now,
                     Version = before.Version + 1,
                 };
-                await using (var command = connection.CreateCommand(UpdateById, transaction)
-                    .With("@id", id)
-                    .With("@name", after.Name)
-                    .With("@name_key", CustomerRules.NameKey(after.Name))
-                    .With("@email", after.Email)
-                    .With("@email_key", CustomerRules.EmailKey(after.Email))
-                    .With("@phone", after.Phone)
-                    .With("@now", now)
-                    .With("@version", after.Version))
+                // The UPDATE and its event in one round trip.
+                await using (var command = CustomerEvents.AddTo(
+                    connection.CreateCommand(UpdateById, transaction)
+                        .With("@id", id)
+                        .With("@name", after.Name)
+                        .With("@name_key", CustomerRules.NameKey(after.Name))
+                        .With("@email", after.Email)
+                        .With("@email_key", CustomerRules.EmailKey(after.Email))
+                        .With("@phone", after.Phone)
+                        .With("@now", now)
+                        .With("@version", after.Version),
+                    "@id", EventKinds.Updated, after.Version, now, who, before, after))
                 {
                     try
                     {
@@ -191,7 +190,6 @@ internal sealed partial class CustomerStore(
                     }
                 }
 
-                await CustomerEvents.AppendAsync(connection, transaction, id, EventKinds.Updated, after.Version, now, who, before, after, token);
                 return new WriteOutcome(WriteStatus.Done, after);
             }, token),
             ct);
@@ -296,6 +294,7 @@ internal sealed partial class CustomerStore(
                 await IdempotencyStore.ScrubAsync(connection, transaction, id, token);
                 var version = Math.Max(row?.Version ?? 0, lastVersion ?? 0) + 1;
                 await CustomerEvents.AppendAsync(connection, transaction, id, EventKinds.Erased, version, now, who, null, null, token);
+                await CustomerEvents.ScrubAsync(connection, transaction, id, now, token); // marks the erased event itself
                 await transaction.CommitAsync(token);
                 return WriteStatus.Done;
             },

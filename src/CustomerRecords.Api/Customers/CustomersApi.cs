@@ -25,14 +25,40 @@ internal static class CustomersApi
         group.MapGet("/", ListCustomers).WithName(nameof(ListCustomers))
             .RequireAuthorization(Scopes.Read)
             .WithSummary("List customers, a page at a time")
-            .WithDescription("Keyset pages read from an index in order, so every page costs what the first costs. Filters combine; `next` is the cursor of the following page, null on the last one.")
+            .WithDescription("Keyset pages read from an index in order, so every page costs what the first costs. Live customers only, unless `state=deleted`. Filters combine; `next` is the cursor of the following page, null on the last one.")
             .WithParameter("limit", $"Customers per page, 1–{CustomerListQuery.MaxLimit}.", OpenApiSchemas.Integer(1, CustomerListQuery.MaxLimit, CustomerListQuery.DefaultLimit))
-            .WithParameter("after", "The `next` cursor of the previous page, unchanged (opaque; it belongs to one sort order).", OpenApiSchemas.String(minLength: 1, maxLength: 2048))
+            .WithParameter("after", "The `next` cursor of the previous page, unchanged (opaque; it belongs to one sort order). Cursors issued before the lifecycle release are refused with 400: start again from the first page.", OpenApiSchemas.String(minLength: 1, maxLength: 2048))
             .WithParameter("email", "Only the customer with this email, compared without regard to letter case.", OpenApiSchemas.String(minLength: 1))
             .WithParameter("q", $"Prefix of the name or the email, ignoring case; 1–{CustomerRules.NameMaxLength} characters after trimming.", OpenApiSchemas.String(minLength: 1, maxLength: CustomerRules.NameMaxLength))
-            .WithParameter("sort", "Order of the pages, ties broken by id; `-` for descending. `name` ignores case.", OpenApiSchemas.StringEnum(["id", "-id", "name", "-name", "created_at", "-created_at"], "id"))
+            .WithParameter("sort",
+                "Order of the pages, ties broken by id; `-` for descending. `name` ignores case. Default `id`; with `updated_since`, `updated_at` (the only sort allowed there); "
+                + "with `state=deleted`, `-deleted_at` (newest deletion first) and only `-deleted_at` or `deleted_at` are allowed. Any other combination is a 400 naming `sort`.",
+                OpenApiSchemas.StringEnum(CustomerListQuery.AllSorts))
+            .WithParameter("state",
+                $"`live` (default): customers that are not deleted. `deleted`: soft-deleted customers, which can still be restored; each item carries `deleted_at`. `deleted` also needs scope `{Scopes.Write}` (403 without it, when credentials are configured).",
+                OpenApiSchemas.StringEnum(["live", "deleted"], "live"))
+            .WithParameter("updated_since",
+                "Only live customers changed at or after this instant: an RFC 3339 date-time with an offset (`2026-01-02T03:04:05.123456Z`). Pages run oldest change first (`sort=updated_at`), so a client can follow changes by remembering the last `updated_at` it saw. A deleted customer leaves this listing.",
+                OpenApiSchemas.String(minLength: 1, format: "date-time"))
+            .WithParameter("count",
+                "Adds `total`, the number of customers matching the filters over all pages. `exact`: a `COUNT(*)` with the filters (it reads every matching index entry, so it costs more on big lists). "
+                + "`estimated`: on MySQL/MariaDB, with no filter and `state=live`, the table statistics — fast, but they include soft-deleted customers and lag recent writes; "
+                + "on SQLite, or with any filter or `state=deleted`, the exact count. Without `count`, nothing is counted.",
+                OpenApiSchemas.StringEnum(["exact", "estimated"]))
             .WithResponse(StatusCodes.Status200OK, "One page of customers.")
-            .WithProblem(StatusCodes.Status400BadRequest, "A list parameter is invalid (or the cursor belongs to another sort); `errors` names it.", ["validation"])
+            .WithProblem(StatusCodes.Status400BadRequest, "A list parameter is invalid, or parameters do not combine (a sort with `updated_since` or `state=deleted`, the cursor of another sort); `errors` names it.", ["validation"])
+            .AddOpenApiOperationTransformer((operation, context, _) =>
+            {
+                // The 403 the scope policies document, plus the second scope of the deleted listing; absent while the service runs open.
+                if (context.ApplicationServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthOptions>>().Value.AuthenticationConfigured)
+                {
+                    operation.Responses ??= [];
+                    operation.Responses["403"] = OpenApiOperations.Problem(context.Document!, StatusCodes.Status403Forbidden,
+                        $"The credentials lack scope {Scopes.Read}, or `state=deleted` was asked for without scope {Scopes.Write}.", ["forbidden"]);
+                }
+
+                return Task.CompletedTask;
+            })
             .ProducesUnavailable();
         group.MapGet("/{id:int}", GetCustomer).WithName(nameof(GetCustomer))
             .RequireAuthorization(Scopes.Read)
@@ -142,16 +168,29 @@ internal static class CustomersApi
 
     public static async Task<Results<Ok<CustomerPage>, ProblemHttpResult>> ListCustomers(
         CustomerService customers,
+        HttpContext http,
+        Microsoft.AspNetCore.Authorization.IAuthorizationService authorization,
         [FromQuery] string? limit,
         [FromQuery] string? after,
         [FromQuery] string? email,
         [FromQuery] string? q,
         [FromQuery] string? sort,
+        [FromQuery] string? state,
+        [FromQuery(Name = "updated_since")] string? updatedSince,
+        [FromQuery] string? count,
         CancellationToken ct)
     {
+        // The deleted listing is for those who may restore: the write scope too, decided by the same
+        // policy as the write routes (which grants everything while the service runs open).
+        if (state == "deleted" && !(await authorization.AuthorizeAsync(http.User, resource: null, Scopes.Write)).Succeeded)
+        {
+            return Problems.Problem(StatusCodes.Status403Forbidden, "forbidden", "Forbidden",
+                $"Listing deleted customers (state=deleted) needs scope {Scopes.Write} as well as {Scopes.Read}.");
+        }
+
         // Clients hold sealed cursors; one that does not open (altered, foreign) fails the cursor check below.
         var cursor = after is null ? null : customers.TryOpenCursor(after, out var opened) ? opened : string.Empty;
-        if (!CustomerListQuery.TryCreate(limit, cursor, email, q, sort, out var query, out var errors))
+        if (!CustomerListQuery.TryCreate(limit, cursor, email, q, sort, state, updatedSince, count, out var query, out var errors))
         {
             return Problems.Validation(errors);
         }

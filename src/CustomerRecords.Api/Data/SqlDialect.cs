@@ -16,6 +16,9 @@ internal abstract class SqlDialect
     /// <summary>Makes a single-row <c>INSERT ... VALUES (...)</c> (no trailing semicolon) return the new row's id as a scalar.</summary>
     public abstract string ReturningId(string insert);
 
+    /// <summary>The SQL expression of the id the previous INSERT on this connection generated (for a statement batched after it).</summary>
+    public abstract string LastInsertId { get; }
+
     public abstract string CreateMigrationsTable { get; }
 
     /// <summary>A scalar count of the columns named <c>@column</c> in table <c>@table</c> (0 or 1).</summary>
@@ -33,11 +36,19 @@ internal abstract class SqlDialect
     /// <summary>The error is a unique-key violation (duplicate email).</summary>
     public abstract bool IsUniqueViolation(DbException exception);
 
+    /// <summary>
+    /// The isolation of a transaction that locks one row and then must see everything committed so far with
+    /// plain reads (the change feed's sequencer): READ COMMITTED on MySQL; SQLite's write transactions are serial.
+    /// </summary>
+    public virtual System.Data.IsolationLevel LockThenReadIsolation => System.Data.IsolationLevel.Serializable;
+
     private sealed class MySqlDialect : SqlDialect
     {
         public override string Name => "mysql";
 
         public override string ReturningId(string insert) => insert + ";\nSELECT LAST_INSERT_ID();";
+
+        public override string LastInsertId => "LAST_INSERT_ID()";
 
         public override string CreateMigrationsTable => """
             CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -56,6 +67,8 @@ internal abstract class SqlDialect
         public override string OrderIndexHint(string index) => $" FORCE INDEX ({index})";
 
         public override string ForUpdate => " FOR UPDATE";
+
+        public override System.Data.IsolationLevel LockThenReadIsolation => System.Data.IsolationLevel.ReadCommitted;
     }
 
     private sealed class SqliteDialect : SqlDialect
@@ -67,6 +80,8 @@ internal abstract class SqlDialect
         public override string Name => "sqlite";
 
         public override string ReturningId(string insert) => insert + "\nRETURNING id;";
+
+        public override string LastInsertId => "last_insert_rowid()";
 
         public override string CreateMigrationsTable => """
             CREATE TABLE IF NOT EXISTS schema_migrations (

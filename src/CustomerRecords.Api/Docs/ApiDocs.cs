@@ -8,6 +8,7 @@ internal static class ApiDocs
     private static readonly Dictionary<string, string> TagDescriptions = new(StringComparer.Ordinal)
     {
         ["Customers"] = "The resource API: JSON bodies in snake_case, strict parsing, ETags and conditional writes, problem documents (`application/problem+json`) on every error.",
+        ["History"] = "The read side of the customer lifecycle: each customer's history and export, and the change feed of every customer's events in an order a follower can rely on.",
         ["Original routes"] = "The original app's routes, kept for its clients: its paths, bodies and `{\"error\": \"...\"}` shape (authentication, rate-limit and routing errors are problem documents there too). Unknown body fields are ignored, as they were.",
         ["Health"] = "For the load balancer: anonymous and never rate limited.",
     };

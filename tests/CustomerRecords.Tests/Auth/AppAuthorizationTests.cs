@@ -9,12 +9,15 @@ public sealed class AppAuthorizationTests : IAsyncLifetime
 {
     private readonly string _readerKey = ApiKeyHash.GenerateKey();
     private readonly string _writerKey = ApiKeyHash.GenerateKey();
+    private readonly string _eraserKey = ApiKeyHash.GenerateKey();
+    private string _database = null!;
     private CustomerApiFactory _factory = null!;
     private HttpClient _client = null!;
 
     public Task InitializeAsync()
     {
         var settings = CustomerApiFactory.SqliteSettings(TempDirectory.ForRun());
+        _database = settings["ConnectionStrings:Customers"]!;
         settings["Auth:ApiKeys:0:Name"] = "reporting";
         settings["Auth:ApiKeys:0:Hash"] = ApiKeyHash.Hash(_readerKey);
         settings["Auth:ApiKeys:0:Scopes:0"] = Scopes.Read;
@@ -22,6 +25,9 @@ public sealed class AppAuthorizationTests : IAsyncLifetime
         settings["Auth:ApiKeys:1:Hash"] = ApiKeyHash.Hash(_writerKey);
         settings["Auth:ApiKeys:1:Scopes:0"] = Scopes.Read;
         settings["Auth:ApiKeys:1:Scopes:1"] = Scopes.Write;
+        settings["Auth:ApiKeys:2:Name"] = "privacy-desk";
+        settings["Auth:ApiKeys:2:Hash"] = ApiKeyHash.Hash(_eraserKey);
+        settings["Auth:ApiKeys:2:Scopes:0"] = Scopes.Erase;
         _factory = new CustomerApiFactory(settings);
         _client = _factory.CreateClient();
         return Task.CompletedTask;
@@ -75,6 +81,42 @@ public sealed class AppAuthorizationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await _client.SendAsync(read)).StatusCode);
         using var create = Request("POST", "/customers", _writerKey);
         Assert.Equal(HttpStatusCode.Created, (await _client.SendAsync(create)).StatusCode);
+    }
+
+    [Fact]
+    public async Task ErasureNeedsItsOwnScopeAndEveryEventNamesTheKeyThatMadeIt()
+    {
+        using var create = Request("POST", "/customers", _writerKey);
+        using var created = await _client.SendAsync(create);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (int)(await created.ReadObjectAsync())["id"]!;
+        var erasePath = $"/customers/{id}/erase";
+
+        using (var byWriter = Request("POST", erasePath, _writerKey))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, (await _client.SendAsync(byWriter)).StatusCode); // write is not erase
+        }
+
+        using (var byEraser = Request("POST", erasePath, _eraserKey))
+        {
+            byEraser.Content = null;
+            Assert.Equal(HttpStatusCode.NoContent, (await _client.SendAsync(byEraser)).StatusCode);
+        }
+
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection(_database);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT kind || '=' || actor FROM customer_events WHERE customer_id = {id} ORDER BY seq";
+        var events = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                events.Add(reader.GetString(0));
+            }
+        }
+
+        Assert.Equal(["created=key:crm-sync", "erased=key:privacy-desk"], events);
     }
 
     [Theory]

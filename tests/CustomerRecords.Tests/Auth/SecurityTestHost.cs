@@ -55,6 +55,7 @@ internal sealed partial class SecurityTestHost : IAsyncDisposable
         ["Auth:ApiKeys:1:Hash"] = ApiKeyHash.Hash(writerKey),
         ["Auth:ApiKeys:1:Scopes:0"] = Scopes.Read,
         ["Auth:ApiKeys:1:Scopes:1"] = Scopes.Write,
+        ["Auth:ApiKeys:1:Scopes:2"] = Scopes.Erase,
     };
 
     public static WebApplicationBuilder CreateBuilder(IDictionary<string, string?> config, LogCapture logs, string environment = "Production", bool kestrel = false)
@@ -139,6 +140,11 @@ internal sealed partial class SecurityTestHost : IAsyncDisposable
         app.MapPut("/customers/{id}", (string id, JsonElement body) => Results.Ok(new { id })).RequireAuthorization(Scopes.Write);
         app.MapPatch("/customers/{id}", (string id, JsonElement body) => Results.Ok(new { id })).RequireAuthorization(Scopes.Write);
         app.MapDelete("/customers/{id}", (string id) => Results.NoContent()).RequireAuthorization(Scopes.Write);
+        app.MapPost("/customers/{id}/restore", (string id) => Results.Ok(new { id })).RequireAuthorization(Scopes.Write);
+        app.MapPost("/customers/{id}/erase", (string id) => Results.NoContent()).RequireAuthorization(Scopes.Erase);
+        app.MapGet("/customers/{id}/history", (string id) => Results.Ok(new { items = Array.Empty<object>() })).RequireAuthorization(Scopes.Read);
+        app.MapGet("/customers/{id}/export", (string id) => Results.Ok(new { id })).RequireAuthorization(Scopes.Read);
+        app.MapGet("/changes", () => Results.Ok(new { items = Array.Empty<object>() })).RequireAuthorization(Scopes.Read);
 
         app.MapPost("/create", CreateCustomer).RequireAuthorization(Scopes.Write);
         app.MapGet("/read/{id}", (string id) => Results.Ok(new { id })).RequireAuthorization(Scopes.Read);

@@ -13,6 +13,10 @@ public class CustomerCursorTests
 {
     private const string NotValid = "The cursor is not valid; pass the 'next' value of a previous page unchanged.";
     private const string OtherSort = "The cursor was issued for a different sort order.";
+    private const string Earlier = "The cursor was issued by an earlier version of the service; start again from the first page.";
+
+    /// <summary>The format version of the cursors this service issues.</summary>
+    private const byte V = 2;
 
     private const byte Id = 1;
     private const byte IdDesc = 2;
@@ -20,6 +24,10 @@ public class CustomerCursorTests
     private const byte NameDesc = 4;
     private const byte Created = 5;
     private const byte CreatedDesc = 6;
+    private const byte Updated = 7;
+    private const byte UpdatedDesc = 8;
+    private const byte Deleted = 9;
+    private const byte DeletedDesc = 10;
 
     /// <summary>The record as the format describes it: version, sort, big-endian id, then the sort key.</summary>
     private static byte[] Record(byte version, byte sort, int id, byte[] rest)
@@ -85,7 +93,7 @@ public class CustomerCursorTests
         Assert.Equal(sort, decoded.Sort);
         Assert.Equal(7, decoded.Id);
         Assert.Equal(nameKey, decoded.NameKey);
-        Assert.Null(decoded.CreatedAt);
+        Assert.Null(decoded.At);
     }
 
     [Theory]
@@ -94,7 +102,11 @@ public class CustomerCursorTests
     [InlineData(Created, 639_000_000_000_000_001L)] // a single tick apart must stay apart
     [InlineData(CreatedDesc, 0L)]                   // DateTime.MinValue
     [InlineData(Created, 3_155_378_975_999_999_999L)] // DateTime.MaxValue
-    public void CreatedAtSortCursorsKeepTheUtcTicks(byte sortCode, long ticks)
+    [InlineData(Updated, 639_000_000_000_000_001L)]
+    [InlineData(UpdatedDesc, 639_000_000_000_000_000L)]
+    [InlineData(Deleted, 639_000_000_000_000_001L)]
+    [InlineData(DeletedDesc, 3_155_378_975_999_999_999L)]
+    public void TimeSortCursorsKeepTheUtcTicks(byte sortCode, long ticks)
     {
         var sort = (CustomerSort)sortCode;
         var created = new DateTime(ticks, DateTimeKind.Utc);
@@ -104,32 +116,32 @@ public class CustomerCursorTests
         Assert.Equal(sort, decoded.Sort);
         Assert.Equal(9, decoded.Id);
         Assert.Null(decoded.NameKey);
-        Assert.NotNull(decoded.CreatedAt);
-        Assert.Equal(ticks, decoded.CreatedAt.Value.Ticks);
-        Assert.Equal(DateTimeKind.Utc, decoded.CreatedAt.Value.Kind);
+        Assert.NotNull(decoded.At);
+        Assert.Equal(ticks, decoded.At.Value.Ticks);
+        Assert.Equal(DateTimeKind.Utc, decoded.At.Value.Kind);
     }
 
     [Fact]
     public void EncodingIsVersionSortBigEndianIdThenKey()
     {
-        Assert.Equal(Record(1, Id, 42, []), Base64Url.DecodeFromChars(new CustomerCursor(CustomerSort.IdAscending, 42, null, null).Encode()));
-        Assert.Equal("AQEAAAAq", new CustomerCursor(CustomerSort.IdAscending, 42, null, null).Encode());
+        Assert.Equal(Record(V, Id, 42, []), Base64Url.DecodeFromChars(new CustomerCursor(CustomerSort.IdAscending, 42, null, null).Encode()));
+        Assert.Equal("AgEAAAAq", new CustomerCursor(CustomerSort.IdAscending, 42, null, null).Encode());
         Assert.Equal(
-            Record(1, NameDesc, 258, Encoding.UTF8.GetBytes("zoë")),
+            Record(V, NameDesc, 258, Encoding.UTF8.GetBytes("zoë")),
             Base64Url.DecodeFromChars(new CustomerCursor(CustomerSort.NameDescending, 258, "zoë", null).Encode()));
         Assert.Equal(
-            Record(1, Created, -1, Ticks(638_000_000_000_000_000L)),
+            Record(V, Created, -1, Ticks(638_000_000_000_000_000L)),
             Base64Url.DecodeFromChars(new CustomerCursor(CustomerSort.CreatedAtAscending, -1, null, new DateTime(638_000_000_000_000_000L, DateTimeKind.Utc)).Encode()));
     }
 
     [Fact]
     public void CursorsWrittenByHandInTheDocumentedFormatAreRead()
     {
-        Assert.Equal(new CustomerCursor(CustomerSort.IdDescending, 5, null, null), Decoded(Text(Record(1, IdDesc, 5, [])), CustomerSort.IdDescending));
-        Assert.Equal("bé", Decoded(Text(Record(1, Name, 5, Encoding.UTF8.GetBytes("bé"))), CustomerSort.NameAscending).NameKey);
+        Assert.Equal(new CustomerCursor(CustomerSort.IdDescending, 5, null, null), Decoded(Text(Record(V, IdDesc, 5, [])), CustomerSort.IdDescending));
+        Assert.Equal("bé", Decoded(Text(Record(V, Name, 5, Encoding.UTF8.GetBytes("bé"))), CustomerSort.NameAscending).NameKey);
         Assert.Equal(
             new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc),
-            Decoded(Text(Record(1, CreatedDesc, 5, Ticks(new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc).Ticks))), CustomerSort.CreatedAtDescending).CreatedAt);
+            Decoded(Text(Record(V, CreatedDesc, 5, Ticks(new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc).Ticks))), CustomerSort.CreatedAtDescending).At);
     }
 
     [Theory]
@@ -156,7 +168,7 @@ public class CustomerCursorTests
 
     [Theory]
     [InlineData(0)]
-    [InlineData(2)]
+    [InlineData(3)]
     [InlineData(255)]
     public void CursorOfAnotherFormatVersionIsRefused(byte version)
     {
@@ -165,12 +177,25 @@ public class CustomerCursorTests
         AssertRefused(Text(Record(version, Name, 42, [])), CustomerSort.IdAscending, NotValid);
     }
 
+    /// <summary>Version 1 cursors were issued before lists left out deleted customers: refused, saying why, whatever their sort.</summary>
+    [Theory]
+    [InlineData(Id, 0)]
+    [InlineData(Name, 3)]
+    [InlineData(Created, 8)]
+    [InlineData(Updated, 8)]
+    public void CursorOfTheFirstFormatIsRefusedAsIssuedByAnEarlierVersion(byte sort, int keyBytes)
+    {
+        var bytes = Record(1, sort, 42, new byte[keyBytes]);
+        AssertRefused(Text(bytes), (CustomerSort)sort, Earlier);
+        AssertRefused(Text(bytes), CustomerSort.IdAscending, Earlier);
+    }
+
     [Theory]
     [InlineData(0)]
-    [InlineData(7)]
+    [InlineData(11)]
     [InlineData(255)]
     public void CursorWithAnUnknownSortIsRefusedAsInvalid(byte sort) =>
-        AssertRefused(Text(Record(1, sort, 42, [])), CustomerSort.IdAscending, NotValid);
+        AssertRefused(Text(Record(V, sort, 42, [])), CustomerSort.IdAscending, NotValid);
 
     [Theory]
     [InlineData(Id, 1)]
@@ -178,8 +203,12 @@ public class CustomerCursorTests
     [InlineData(Created, 7)]
     [InlineData(CreatedDesc, 9)]
     [InlineData(Created, 0)]
+    [InlineData(Updated, 7)]
+    [InlineData(UpdatedDesc, 0)]
+    [InlineData(Deleted, 9)]
+    [InlineData(DeletedDesc, 16)]
     public void CursorWithTheWrongLengthForItsSortIsRefused(byte sort, int keyBytes) =>
-        AssertRefused(Text(Record(1, sort, 42, new byte[keyBytes])), (CustomerSort)sort, NotValid);
+        AssertRefused(Text(Record(V, sort, 42, new byte[keyBytes])), (CustomerSort)sort, NotValid);
 
     [Theory]
     [InlineData(Id)]
@@ -202,7 +231,7 @@ public class CustomerCursorTests
     [InlineData(new byte[] { 0xED, 0xA0, 0x80 })] // a UTF-16 surrogate
     [InlineData(new byte[] { 0xFF })]
     public void NameCursorWithInvalidUtf8IsRefused(byte[] name) =>
-        AssertRefused(Text(Record(1, Name, 42, name)), CustomerSort.NameAscending, NotValid);
+        AssertRefused(Text(Record(V, Name, 42, name)), CustomerSort.NameAscending, NotValid);
 
     [Theory]
     [InlineData(-1L)]
@@ -210,16 +239,16 @@ public class CustomerCursorTests
     [InlineData(3_155_378_976_000_000_000L)] // DateTime.MaxValue.Ticks + 1
     [InlineData(long.MaxValue)]
     public void CreatedAtCursorWithTicksOutsideDateTimeIsRefused(long ticks) =>
-        AssertRefused(Text(Record(1, Created, 42, Ticks(ticks))), CustomerSort.CreatedAtAscending, NotValid);
+        AssertRefused(Text(Record(V, Created, 42, Ticks(ticks))), CustomerSort.CreatedAtAscending, NotValid);
 
     [Theory]
     [InlineData("not a cursor")]
     [InlineData("A")]
-    [InlineData("AQEAAA")]      // 4 bytes: shorter than version, sort and id
-    [InlineData("AQEAAAA")]     // 5 bytes
-    [InlineData("AQEA*AAq")]
-    [InlineData("AQEA+AAq")]    // base64, not base64url
-    [InlineData("AQEA/AAq")]
+    [InlineData("AgEAAA")]      // 4 bytes: shorter than version, sort and id
+    [InlineData("AgEAAAA")]     // 5 bytes
+    [InlineData("AgEA*AAq")]
+    [InlineData("AgEA+AAq")]    // base64, not base64url
+    [InlineData("AgEA/AAq")]
     public void GarbageIsRefused(string text) =>
         AssertRefused(text, CustomerSort.IdAscending, NotValid);
 

@@ -7,11 +7,15 @@ using Microsoft.Extensions.DependencyInjection;
 namespace CustomerRecords.Tests.Customers;
 
 /// <summary>
-/// Every list order, first page and deep page alike, is read from an index in order: no sort of the
-/// whole table. That is what makes a page deep in a million rows cost what the first page costs.
+/// Every list order, first page and deep page alike, live or deleted, is read from an index in order: no sort of
+/// the whole table. That is what makes a page deep in a million rows cost what the first page costs. The
+/// filters and the exact count seek an index too.
 /// </summary>
 public abstract class QueryPlanContract : IAsyncLifetime
 {
+    /// <summary>The rows <see cref="FillAsync"/> writes: updated_at 1 s apart from here, every 10th row deleted.</summary>
+    protected static readonly DateTime FillStart = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
     private CustomerApiFactory _factory = null!;
 
     protected abstract Task<Dictionary<string, string?>> NewDatabaseSettingsAsync();
@@ -22,6 +26,16 @@ public abstract class QueryPlanContract : IAsyncLifetime
     /// <summary>True when a plan line says the engine sorts rows itself instead of reading an index in order.</summary>
     protected abstract bool SortsRows(string planLine);
 
+    /// <summary>True when a plan line reads the whole table or a whole index rather than seeking a range or a key of one.</summary>
+    protected abstract bool ReadsEverything(string planLine);
+
+    /// <summary>The indexes a live lookup by email may use on this engine.</summary>
+    protected abstract string[] LiveEmailIndexes { get; }
+
+    /// <summary>
+    /// <paramref name="rows"/> customers with distinct name, email, created_at and updated_at (<see cref="FillStart"/> + i s);
+    /// every 10th is soft-deleted; the statistics are refreshed.
+    /// </summary>
     protected abstract Task FillAsync(DbConnection connection, int rows);
 
     public async Task InitializeAsync()
@@ -32,23 +46,44 @@ public abstract class QueryPlanContract : IAsyncLifetime
 
     public virtual async Task DisposeAsync() => await _factory.DisposeAsync();
 
-    [Theory]
-    [InlineData("id")]
-    [InlineData("-id")]
-    [InlineData("name")]
-    [InlineData("-name")]
-    [InlineData("created_at")]
-    [InlineData("-created_at")]
-    public async Task ListPagesAreReadFromAnIndexInOrder(string sort)
+    private async Task<(DbConnection Connection, AppDatabase Database)> FilledAsync()
     {
         var database = _factory.Services.GetRequiredService<AppDatabase>();
-        await using var connection = await database.Reader.OpenConnectionAsync();
+        var connection = await database.Reader.OpenConnectionAsync();
         await FillAsync(connection, 2000);
+        return (connection, database);
+    }
 
-        Assert.True(CustomerListQuery.TryCreate("50", null, null, null, sort, out var first, out _));
-        var last = new Customer(1500, "m", "m@example.com", null, new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc), DateTime.UtcNow, 1);
-        var cursor = CustomerCursor.After(first.Sort, last).Encode();
-        Assert.True(CustomerListQuery.TryCreate("50", cursor, null, null, sort, out var deep, out _));
+    private static CustomerListQuery Query(string? sort, string? state = null, string? updatedSince = null, string? after = null, string? email = null, string? q = null)
+    {
+        Assert.True(CustomerListQuery.TryCreate("50", after, email, q, sort, state, updatedSince, null, out var query, out var errors), string.Join("; ", errors.Keys));
+        return query;
+    }
+
+    [Theory]
+    [InlineData("id", null, null)]
+    [InlineData("-id", null, null)]
+    [InlineData("name", null, null)]
+    [InlineData("-name", null, null)]
+    [InlineData("created_at", null, null)]
+    [InlineData("-created_at", null, null)]
+    [InlineData("updated_at", null, null)]
+    [InlineData("-updated_at", null, null)]
+    [InlineData(null, null, "2026-01-01T00:10:00Z")]
+    [InlineData("-deleted_at", "deleted", null)]
+    [InlineData("deleted_at", "deleted", null)]
+    public async Task ListPagesAreReadFromAnIndexInOrder(string? sort, string? state, string? updatedSince)
+    {
+        var (connection, database) = await FilledAsync();
+        await using var _ = connection;
+
+        var first = Query(sort, state, updatedSince);
+        var cursor = new CustomerCursor(
+            first.Sort,
+            1500,
+            first.Sort is CustomerSort.NameAscending or CustomerSort.NameDescending ? "name 1500" : null,
+            CustomerCursor.IsTimeSort(first.Sort) ? FillStart.AddSeconds(1500) : null).Encode();
+        var deep = Query(sort, state, updatedSince, after: cursor);
 
         foreach (var query in new[] { first, deep })
         {
@@ -56,7 +91,57 @@ public abstract class QueryPlanContract : IAsyncLifetime
             var plan = await ExplainAsync(connection, command);
             Assert.NotEmpty(plan);
             Assert.DoesNotContain(plan, SortsRows);
+            Assert.Contains("deleted_at IS", command.CommandText, StringComparison.Ordinal);
         }
+
+        // The deep page seeks the index: it does not read every entry up to row 1500.
+        await using var deepCommand = CustomerStore.BuildListCommand(connection, deep, database.Dialect);
+        Assert.DoesNotContain(await ExplainAsync(connection, deepCommand), ReadsEverything);
+    }
+
+    [Theory]
+    [InlineData(null, "plan701@example.com", null)]
+    [InlineData("deleted", "plan700@example.com", null)]
+    [InlineData(null, null, "name 7")]
+    [InlineData("deleted", null, "plan7")]
+    public async Task FiltersSeekAnIndex(string? state, string? email, string? q)
+    {
+        var (connection, database) = await FilledAsync();
+        await using var _ = connection;
+
+        await using var command = CustomerStore.BuildListCommand(connection, Query(null, state, email: email, q: q), database.Dialect);
+        var plan = await ExplainAsync(connection, command);
+
+        Assert.NotEmpty(plan);
+        Assert.DoesNotContain(plan, ReadsEverything);
+    }
+
+    [Fact]
+    public async Task ALiveEmailLookupUsesTheLiveEmailIndex()
+    {
+        var (connection, database) = await FilledAsync();
+        await using var _ = connection;
+
+        await using var command = CustomerStore.BuildListCommand(connection, Query(null, email: "plan701@example.com"), database.Dialect);
+        var plan = await ExplainAsync(connection, command);
+
+        Assert.Contains(plan, line => LiveEmailIndexes.Any(index => line.Contains(index, StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData(null, null)]
+    [InlineData("deleted", null)]
+    [InlineData(null, "2026-01-01T00:30:00Z")]
+    public async Task AnExactCountSeeksAnIndex(string? state, string? updatedSince)
+    {
+        var (connection, database) = await FilledAsync();
+        await using var _ = connection;
+
+        await using var command = CustomerStore.BuildCountCommand(connection, Query(null, state, updatedSince), database.Dialect);
+        var plan = await ExplainAsync(connection, command);
+
+        Assert.NotEmpty(plan);
+        Assert.DoesNotContain(plan, ReadsEverything);
     }
 }
 
@@ -82,14 +167,21 @@ public sealed class SqliteQueryPlanTests : QueryPlanContract
 
     protected override bool SortsRows(string planLine) => planLine.Contains("TEMP B-TREE", StringComparison.Ordinal);
 
+    // "SCAN customers [USING [COVERING] INDEX x]" reads the table or an index from one end; "SEARCH" seeks.
+    protected override bool ReadsEverything(string planLine) => planLine.StartsWith("SCAN", StringComparison.Ordinal);
+
+    protected override string[] LiveEmailIndexes => ["ux_customers_live_email", "ix_customers_email_key"];
+
     protected override async Task FillAsync(DbConnection connection, int rows)
     {
         await using var command = connection.CreateCommand();
         command.CommandText = """
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < @rows)
-            INSERT INTO customers (name, email, email_key, name_key, created_at, updated_at)
+            INSERT INTO customers (name, email, email_key, name_key, created_at, updated_at, deleted_at)
             SELECT 'Name ' || i, 'plan' || i || '@example.com', 'plan' || i || '@example.com', 'name ' || i,
-                   strftime('%Y-%m-%d %H:%M:%f', 'now'), strftime('%Y-%m-%d %H:%M:%f', 'now') FROM n;
+                   strftime('%Y-%m-%d %H:%M:%f', '2026-01-01', '+' || i || ' seconds'),
+                   strftime('%Y-%m-%d %H:%M:%f', '2026-01-01', '+' || i || ' seconds'),
+                   CASE WHEN i % 10 = 0 THEN strftime('%Y-%m-%d %H:%M:%f', '2026-02-01', '+' || i || ' seconds') END FROM n;
             ANALYZE;
             """;
         var parameter = command.CreateParameter();

@@ -63,7 +63,7 @@ public sealed class OpenApiConformanceTests : IAsyncLifetime
             ("an unknown field accepted", Exchange("POST", "/customers", 201, requestBody: """{"name":"A","email":"a@example.com","nickname":"x"}""",
                 responseHeaders: new(StringComparer.OrdinalIgnoreCase) { ["ETag"] = "\"1\"", ["Location"] = "/customers/4" }), "accepted (201) a request the document rejects"),
             ("a limit out of bounds accepted", Exchange("GET", "/customers", 200, """{"items":[],"next":null}""", query: "?limit=501", responseHeaders: []), "query parameter limit"),
-            ("an undocumented route answered", Exchange("GET", "/customers/4/history", 200), "no operation GET /customers/4/history"),
+            ("an undocumented route answered", Exchange("GET", "/customers/4/notes", 200), "no operation GET /customers/4/notes"),
         ];
 
         foreach (var (why, exchange, expected) in cases)

@@ -155,7 +155,11 @@ public sealed class OpenApiDocumentTests
         Assert.Equal(1, (int?)parameters["limit"]["minimum"]);
         Assert.Equal(500, (int?)parameters["limit"]["maximum"]);
         Assert.Equal(50, (int?)parameters["limit"]["default"]);
-        Assert.Equal(["id", "-id", "name", "-name", "created_at", "-created_at"], parameters["sort"]["enum"]!.AsArray().Select(v => (string)v!));
+        Assert.Equal(["id", "-id", "name", "-name", "created_at", "-created_at", "updated_at", "-updated_at", "-deleted_at", "deleted_at"], parameters["sort"]["enum"]!.AsArray().Select(v => (string)v!));
+        Assert.Equal(["live", "deleted"], parameters["state"]["enum"]!.AsArray().Select(v => (string)v!));
+        Assert.Equal("live", (string?)parameters["state"]["default"]);
+        Assert.Equal(["exact", "estimated"], parameters["count"]["enum"]!.AsArray().Select(v => (string)v!));
+        Assert.Equal("date-time", (string?)parameters["updated_since"]["format"]);
         Assert.Equal(1, (int?)parameters["q"]["minLength"]);
         Assert.Equal(255, (int?)parameters["q"]["maxLength"]);
         Assert.Equal("string", (string?)parameters["after"]["type"]);

@@ -1,0 +1,15 @@
+using CustomerRecords.Tests.Infrastructure;
+
+namespace CustomerRecords.Tests.History;
+
+/// <summary>The history contract over a real MariaDB server: a fresh database per test, with the sample customers.</summary>
+[Collection(MariaDbCollection.Name)]
+public sealed class MariaDbHistoryApiTests(MariaDbFixture mariaDb) : HistoryApiContract
+{
+    protected override async Task<Dictionary<string, string?>> NewDatabaseSettingsAsync()
+    {
+        var settings = CustomerApiFactory.MySqlSettings(await mariaDb.CreateDatabaseAsync());
+        settings["Database:SeedSampleData"] = "true";
+        return settings;
+    }
+}
