@@ -17,8 +17,8 @@ from .data import deep_cursor, load_data
 from .loadrun import combine_rounds, measure
 from .machine import git_commit, machine_info
 from .report import evaluate, markdown, ms, socket_errors, update_readme
-from .scenarios import BLOCKS, HOT_IDS, MIX_IDS, OLD_KINDS, OLD_NAMES, SCENARIOS
-from .servers import MariaDB, Processes, Redis, Target, publish
+from .scenarios import BLOCKS, HOT_IDS, MIX_IDS, OLD_KINDS, OLD_NAMES, SCENARIOS, base_name, with_baseline
+from .servers import BASE_DATABASE, MariaDB, Processes, Redis, Target, publish, publish_baseline
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -34,8 +34,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--tutorial-app", default=str(REPO.parent / "shared" / "reference" / "tutorial_app.py"))
     p.add_argument("--label", default="", help="suffix for the result file names (e.g. before, after)")
     p.add_argument("--no-save", action="store_true", help="print the report but write nothing under bench/results/")
-    p.add_argument("--repeat", type=int, default=1, help="rounds per point, alternating within a block; the "
-                   "best round's req/s and latency are reported, errors summed over all rounds (default 1)")
+    p.add_argument("--repeat", type=int, default=None, help="rounds per point, alternating within a block; the "
+                   "best round's req/s and latency are reported, errors summed over all rounds (default 1; 3 with "
+                   "--baseline-commit)")
+    p.add_argument("--baseline-commit", default="", help="also run every selected scenario of the service against a "
+                   "Release build of this commit (own database, migrated by its own migrate command), alternating "
+                   "rounds with the current build, and report the ratios (e.g. 817ccd4)")
+    p.add_argument("--flush-log-at-trx-commit", type=int, choices=[0, 1, 2], default=1,
+                   help="MariaDB innodb_flush_log_at_trx_commit while measuring (default 1: durable, one log flush "
+                   "per commit; 2 shows what the flushes cost)")
     p.add_argument("--hold", type=float, default=0, help="start everything, measure nothing, stop after this many "
                    "seconds (for profiling by hand)")
     p.add_argument("--startups", type=int, default=3, help="extra start-up measurements of the service (default 3)")
@@ -47,6 +54,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             args.duration = 3
     if args.warmup is None:
         args.warmup = 1 if args.quick else 5
+    if args.repeat is None:
+        args.repeat = 3 if args.baseline_commit else 1
     args.connections = [int(c) for c in args.connections.replace(",", " ").split()]
     names = [OLD_NAMES.get(s, s) for s in args.scenarios.replace(",", " ").split() if s]
     known = {s[0] for s in SCENARIOS}
@@ -54,6 +63,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if unknown:
         p.error(f"unknown scenario(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     args.selected = [s for s in SCENARIOS if not names or s[0] in names]
+    args.partial = bool(names)  # a run of some scenarios does not replace latest.md and the README's quote
+    args.blocks = BLOCKS
+    if args.baseline_commit:
+        args.selected, args.blocks = with_baseline(args.selected, BLOCKS, args.baseline_commit)
     return args
 
 
@@ -67,7 +80,7 @@ def render(path: Path) -> int:
     text = markdown(report)
     path.with_suffix(".md").write_text(text)
     latest = RESULTS / "latest.md"
-    if "-quick" not in path.name:
+    if "-quick" not in path.name and not report.get("partial"):
         latest.write_text(text)
         update_readme(report, text, path.with_suffix(".md").name)
     print(text)
@@ -112,12 +125,17 @@ def run(args, procs: Processes, work: Path, raw: Path, stamp: dt.datetime, commi
     log("building Release (service and reference)")
     api_dir, ref_dir = publish(work, raw)
     api_dll = api_dir / "CustomerRecords.Api.dll"
+    base_dir, baseline = None, None
+    if args.baseline_commit:
+        log(f"building Release of the baseline {args.baseline_commit} (git worktree in {work})")
+        base_dir, short = publish_baseline(args.baseline_commit, work, raw)
+        baseline = {"commit": short, "database": BASE_DATABASE}
 
     log(f"starting MariaDB (buffer pool {args.buffer_pool})")
     db = MariaDB(procs, work, args.buffer_pool)
     db.start()
     redis = None
-    if "svc_redis" in targets_needed:
+    if targets_needed & {"svc_redis", "base_svc_redis"}:
         log("starting Redis")
         redis = Redis(procs, work)
         redis.start()
@@ -125,13 +143,19 @@ def run(args, procs: Processes, work: Path, raw: Path, stamp: dt.datetime, commi
     log(f"loading {args.rows:,} customers")
     load = load_data(db, api_dll, work, args.rows, raw)
     log(f"loaded: {load}")
+    if baseline is not None:
+        baseline["load"] = load_data(db, base_dir / "CustomerRecords.Api.dll", work, args.rows, raw, BASE_DATABASE, tutorial=False)
+        log(f"baseline {baseline['commit']} loaded into {BASE_DATABASE}: {baseline['load']}")
+    db.sql(f"SET GLOBAL innodb_flush_log_at_trx_commit = {args.flush_log_at_trx_commit};")
+    db_settings = db.variables()
+    log(f"MariaDB while measuring: {db_settings}")
 
     id_ranges = {"all": (1, args.rows), "hot": (1, min(HOT_IDS, args.rows)), "mix": (1, min(MIX_IDS, args.rows))}
     deep_after = max(1, args.rows - 100)
     deep_path = f"/customers?limit=50&sort=id&after={deep_cursor(deep_after)}"
 
     def make_target(kind: str) -> Target:
-        return servers.make_target(kind, db, redis, procs, raw, api_dir, ref_dir, tutorial_app)
+        return servers.make_target(kind, db, redis, procs, raw, api_dir, ref_dir, tutorial_app, base_dir)
 
     startups: list[tuple[str, dict]] = []
     if args.startups > 0 and any(t.startswith("svc_") for t in targets_needed):
@@ -146,7 +170,7 @@ def run(args, procs: Processes, work: Path, raw: Path, stamp: dt.datetime, commi
     # when not measured; then comparable scenarios run back to back at each concurrency, so a ratio is
     # never taken across minutes of changing background load.
     targets: dict[str, Target] = {}
-    for kind in ["ref", "svc_none", "svc_memory", "svc_redis"]:
+    for kind in ["ref", "svc_none", "svc_memory", "svc_redis", "base_svc_none", "base_svc_memory", "base_svc_redis"]:
         if kind in targets_needed:
             targets[kind] = make_target(kind)
             startups.append((targets[kind].name, targets[kind].start()))
@@ -162,7 +186,7 @@ def run(args, procs: Processes, work: Path, raw: Path, stamp: dt.datetime, commi
 
     by_name = {s[0]: s for s in args.selected}
     results: dict[str, dict] = {}
-    for block in BLOCKS:
+    for block in args.blocks:
         block = [n for n in block if n in by_name]
         for c in args.connections:
             rounds: dict[str, list[dict]] = {}
@@ -216,11 +240,12 @@ def run(args, procs: Processes, work: Path, raw: Path, stamp: dt.datetime, commi
                          + " (see bench/results/raw/)")
 
     order_names = [s[0] for s in SCENARIOS]
-    scenarios_out.sort(key=lambda sc: order_names.index(sc["name"]))
+    scenarios_out.sort(key=lambda sc: (order_names.index(base_name(sc["name"])), sc["name"] != base_name(sc["name"])))
     report = {
         "date": stamp.strftime("%Y-%m-%d %H:%M UTC"), "run_id": run_id, "commit": commit, "machine": machine_info(),
         "rows": args.rows, "duration_s": args.duration, "warmup_s": args.warmup, "connections": args.connections,
         "load": load, "startups": startups, "repeat": args.repeat, "scenarios": scenarios_out, "notes": notes,
+        "baseline": baseline, "db_settings": db_settings, "partial": args.partial,
         "settings": {"service": "Release publish, ASPNETCORE_ENVIRONMENT=Production, Logging:LogLevel:Default=Warning, RateLimit:Enabled=false, "
                                 "Cache:CacheHeader=false", "mariadb_buffer_pool": args.buffer_pool,
                      "hot_ids": HOT_IDS, "mix_ids": MIX_IDS},
@@ -232,8 +257,8 @@ def run(args, procs: Processes, work: Path, raw: Path, stamp: dt.datetime, commi
         name = stamp.strftime("%Y-%m-%d") + f"-{commit}" + (f"-{args.label}" if args.label else "") + ("-quick" if args.quick else "")
         (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
         (RESULTS / f"{name}.md").write_text(text)
-        if not args.quick:
+        if not args.quick and not args.partial:
             (RESULTS / "latest.md").write_text(text)
             update_readme(report, text, f"{name}.md")
-        log(f"wrote bench/results/{name}.json and .md" + ("" if args.quick else " and latest.md"))
+        log(f"wrote bench/results/{name}.json and .md" + ("" if args.quick or args.partial else " and latest.md"))
     return 0

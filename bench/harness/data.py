@@ -39,13 +39,18 @@ def write_rows(path: Path, rows: int) -> None:
         f.writelines(lines)
 
 
-def load_data(db: MariaDB, api_dll: Path, work: Path, rows: int, raw: Path) -> dict:
+def load_data(db: MariaDB, api_dll: Path, work: Path, rows: int, raw: Path, database: str = "customers",
+              tutorial: bool = True) -> dict:
+    """Migrates `database` with that build's own migrate command and loads the rows; also the tutorial
+    app's copy unless tutorial=False (the baseline build's database)."""
     t0 = time.monotonic()
-    env = service_env(db, "None", None, free_port())
+    db.sql(f"CREATE DATABASE IF NOT EXISTS {database};")
+    env = service_env(db, "None", None, free_port(), database)
     result = subprocess.run(["dotnet", str(api_dll), "migrate"], env=env, capture_output=True, text=True, cwd=api_dll.parent)
-    (raw / "migrate.log").write_text(result.stdout + result.stderr)
+    log_name = "migrate.log" if database == "customers" else f"migrate-{database}.log"
+    (raw / log_name).write_text(result.stdout + result.stderr)
     if result.returncode != 0:
-        raise RuntimeError(f"migration failed (see {raw / 'migrate.log'})")
+        raise RuntimeError(f"migration failed (see {raw / log_name})")
     t_migrate = time.monotonic() - t0
 
     tsv = work / "customers.tsv"
@@ -58,8 +63,13 @@ def load_data(db: MariaDB, api_dll: Path, work: Path, rows: int, raw: Path) -> d
         LOAD DATA LOCAL INFILE '{tsv}' INTO TABLE customers
             FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n'
             (id, name, email, phone, created_at, updated_at, version, email_key, name_key);
-        SET SESSION unique_checks = 1;""", database="customers", local_infile=True)
+        SET SESSION unique_checks = 1;""", database=database, local_infile=True)
     t_load = time.monotonic() - t0 - t_migrate - t_generate
+    if not tutorial:
+        db.sql("SET GLOBAL innodb_flush_log_at_trx_commit = 1;")
+        tsv.unlink()
+        check_count(db, database, rows)
+        return {"rows": rows, "migrate_s": round(t_migrate, 2), "generate_s": round(t_generate, 2), "load_s": round(t_load, 2)}
 
     # The tutorial app's database: its own schema (as the tutorial wrote it), the same rows.
     db.sql("""CREATE TABLE customers (
@@ -77,11 +87,15 @@ def load_data(db: MariaDB, api_dll: Path, work: Path, rows: int, raw: Path) -> d
     db.sql("SET GLOBAL innodb_flush_log_at_trx_commit = 1;")
     t_tutorial = time.monotonic() - t0 - t_migrate - t_generate - t_load
     tsv.unlink()
-    counted = int(db.sql("SELECT COUNT(*) FROM customers", database="customers").stdout.strip())
-    if counted != rows:
-        raise RuntimeError(f"loaded {counted} rows, expected {rows}")
+    check_count(db, database, rows)
     return {"rows": rows, "migrate_s": round(t_migrate, 2), "generate_s": round(t_generate, 2),
             "load_s": round(t_load, 2), "tutorial_copy_s": round(t_tutorial, 2)}
+
+
+def check_count(db: MariaDB, database: str, rows: int) -> None:
+    counted = int(db.sql("SELECT COUNT(*) FROM customers", database=database).stdout.strip())
+    if counted != rows:
+        raise RuntimeError(f"loaded {counted} rows into {database}, expected {rows}")
 
 
 def deep_cursor(after_id: int) -> str:

@@ -43,7 +43,9 @@ def combine_rounds(points: list[dict]) -> dict:
     best["rss_mb"] = max(p["rss_mb"] for p in points)
     best["peak_rss_mb"] = max(p["peak_rss_mb"] for p in points)
     best["rounds"] = [{"rps": p["rps"], "p50_us": p["latency_us"]["p50"], "p99_us": p["latency_us"]["p99"],
-                       "others_cpu_pct": p["others_cpu_pct"]} for p in points]
+                       "others_cpu_pct": p["others_cpu_pct"], "server_cpu_us_per_req": p["server_cpu_us_per_req"],
+                       "db_cpu_pct": p["cpu_pct"]["db"], "errors": p["errors"]["status"] + sum(
+                           p["errors"][k] for k in ("connect", "read", "write", "timeout"))} for p in points]
     return best
 
 
@@ -60,8 +62,14 @@ def measure(target: Target, db: MariaDB, redis: Redis | None, name: str, kind: s
     pids = {"server": target.proc.pid, "db": db.proc.pid}
     if redis is not None:
         pids["redis"] = redis.proc.pid
+    counters0 = db.status()
     with Sampler(pids) as sampler:
         point = run_wrk(target.base, kind, path, ids, connections, args.duration, tag, raw / f"{name}.wrk.log")
+    counters1 = db.status()
+    # What each response cost the database: statements, commits, durable log flushes, lock waits.
+    # (Approximate: counted over a window a little wider than wrk's, including the other idle programs.)
+    point["db_per_req"] = {k: round((counters1.get(k, 0) - counters0.get(k, 0)) / point["requests"], 2)
+                           for k in counters0} if point["requests"] else {}
     point["connections"] = connections
     point["cpu_pct"] = sampler.cpu_pct
     point["rss_mb"] = round(sampler.max_rss["server"] / 1024, 1)

@@ -4,7 +4,11 @@ bench/README.md."""
 from __future__ import annotations
 
 from .common import BENCH
-from .scenarios import OURS, READ_ONLY
+import statistics
+
+from .scenarios import BASE_SUFFIX, OURS, READ_ONLY, WRITE_REFERENCE
+
+WRITE_TARGET = 0.85  # issue: a write with its history event >= 85% of the baseline's write req/s at 16 connections
 
 
 def ms(us: float) -> str:
@@ -57,6 +61,9 @@ def markdown(report: dict) -> str:
         out.append(f"| {r['name']} | " + " | ".join(r["values"].get(str(c), "n/a") for c in conns) + " |")
     out.append("")
 
+    if report.get("baseline"):
+        out.append(baseline_section(report))
+
     out.append("## Start-up (process start → first 200)\n")
     out.append("| Program | /health/live (or first route) s | first read s |")
     out.append("|---|---|---|")
@@ -85,6 +92,98 @@ def markdown(report: dict) -> str:
                        f"{p['errors']['status']:,} | {socket_errors(p):,} | {p['cpu_pct']['server']} | {p['server_cpu_us_per_req']} | {p['cpu_pct']['db']} | "
                        f"{p['wrk_cpu_pct']} | {p['others_cpu_pct']} | "
                        f"{p['rss_mb']} | {p['peak_rss_mb']} |")
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+def baseline_comparison(report: dict) -> list[dict]:
+    """Each scenario run against both builds, per concurrency: medians over the alternating rounds, and the
+    ratio as the median of the per-round pairs (round i of this build / round i of the baseline, measured
+    back to back), with the pairs' range as its spread."""
+    by = {sc["name"]: {p["connections"]: p for p in sc["points"] if "skipped" not in p} for sc in report["scenarios"]}
+    rows = []
+    for sc in report["scenarios"]:
+        name = sc["name"]
+        twin = by.get(name + BASE_SUFFIX)
+        if name.endswith(BASE_SUFFIX) or not twin:
+            continue
+        for c in report["connections"]:
+            a, b = by[name].get(c), twin.get(c)
+            if not a or not b:
+                continue
+            ra, rb = a["rounds"], b["rounds"]
+            pairs = [x["rps"] / y["rps"] for x, y in zip(ra, rb) if y["rps"]]
+            ref = by.get(WRITE_REFERENCE.get(name, ""), {}).get(c)
+            rows.append({
+                "name": name, "title": sc["title"], "connections": c, "write": name not in READ_ONLY,
+                "rps": [x["rps"] for x in ra], "base_rps": [y["rps"] for y in rb],
+                "rps_median": statistics.median(x["rps"] for x in ra), "base_rps_median": statistics.median(y["rps"] for y in rb),
+                "p50_us": statistics.median(x["p50_us"] for x in ra), "base_p50_us": statistics.median(y["p50_us"] for y in rb),
+                "p99_us": statistics.median(x["p99_us"] for x in ra), "base_p99_us": statistics.median(y["p99_us"] for y in rb),
+                "ratio": statistics.median(pairs) if pairs else None, "ratio_min": min(pairs, default=None),
+                "ratio_max": max(pairs, default=None),
+                "errors": sum(x.get("errors", 0) for x in ra), "base_errors": sum(y.get("errors", 0) for y in rb),
+                "db_per_req": a.get("db_per_req", {}), "base_db_per_req": b.get("db_per_req", {}),
+                "cpu_us_per_req": cpu_median(ra, "server"), "base_cpu_us_per_req": cpu_median(rb, "server"),
+                "db_cpu_us_per_req": cpu_median(ra, "db"), "base_db_cpu_us_per_req": cpu_median(rb, "db"),
+                "reference": WRITE_REFERENCE.get(name) if ref else None,
+                "ref_rps_median": statistics.median(x["rps"] for x in ref["rounds"]) if ref else None,
+            })
+    return rows
+
+
+def cpu_median(rounds: list[dict], who: str) -> float | None:
+    """The server's ("server") or MariaDB's ("db") CPU µs per response, median over the rounds."""
+    if who == "server":
+        values = [r["server_cpu_us_per_req"] for r in rounds if r.get("server_cpu_us_per_req")]
+    else:
+        values = [r["db_cpu_pct"] / 100 * 1e6 / r["rps"] for r in rounds if "db_cpu_pct" in r and r["rps"]]
+    return round(statistics.median(values), 1) if values else None
+
+
+def baseline_section(report: dict) -> str:
+    base = report["baseline"]
+    rows = report.get("comparison") or baseline_comparison(report)
+    out = [f"## This build vs the baseline `{base['commit']}`\n",
+           f"Every scenario below ran against this build (`{report['commit']}`) and against a Release build of "
+           f"`{base['commit']}` on its own database (`{base['database']}`, same MariaDB, same rows, migrated by that "
+           f"build's own `migrate`), in alternating rounds (A B A B …, {report.get('repeat', 1)} rounds of "
+           f"{report['duration_s']} s each side, same connections). req/s, p50 and p99 are medians over the rounds; "
+           "the ratio is the median of the per-round pairs (round i / baseline round i, measured back to back), "
+           f"with the pairs' range. Target: a write ≥ {WRITE_TARGET:.0%} of the baseline at 16 connections.\n"]
+    settings = report.get("db_settings") or {}
+    if settings:
+        out.append("MariaDB while measuring: " + ", ".join(f"`{k}={v}`" for k, v in settings.items()) + ".\n")
+    out.append("| Scenario | conns | req/s (rounds) | baseline req/s (rounds) | ratio [range] | p50 ms | baseline p50 ms | "
+               "p99 ms | baseline p99 ms | bare write req/s | errors | target |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    def rounds(xs: list[float]) -> str:
+        return f"{statistics.median(xs):,.0f} ({' / '.join(f'{x:,.0f}' for x in xs)})"
+
+    for r in rows:
+        ratio = "n/a" if r["ratio"] is None else f"{r['ratio']:.2f} [{r['ratio_min']:.2f}–{r['ratio_max']:.2f}]"
+        target = ""
+        if r["write"] and r["connections"] == 16 and r["ratio"] is not None:
+            target = "met" if r["ratio"] >= WRITE_TARGET else "NOT met"
+        ref = f"{r['ref_rps_median']:,.0f} (`{r['reference']}`)" if r["ref_rps_median"] else ""
+        out.append(f"| {r['title']} (`{r['name']}`) | {r['connections']} | {rounds(r['rps'])} | {rounds(r['base_rps'])} | {ratio} | "
+                   f"{ms(r['p50_us'])} | {ms(r['base_p50_us'])} | {ms(r['p99_us'])} | {ms(r['base_p99_us'])} | {ref} | "
+                   f"{r['errors']} / {r['base_errors']} | {target} |")
+    out.append("")
+    keys = [("Questions", "statements"), ("Com_begin", "BEGIN"), ("Com_commit", "COMMIT"), ("Com_select", "SELECT"),
+            ("Com_insert", "INSERT"), ("Com_update", "UPDATE"), ("Innodb_os_log_written", "redo bytes"),
+            ("Innodb_os_log_fsyncs", "log fsyncs"), ("Innodb_data_fsyncs", "data fsyncs"), ("Innodb_row_lock_waits", "row lock waits")]
+    if any(r["db_per_req"] for r in rows):
+        out.append("What one response cost (MariaDB's global counters over the best round, per response; CPU µs per "
+                   "response, median over the rounds; this build / baseline):\n")
+        out.append("| Scenario | conns | " + " | ".join(label for _, label in keys) + " | server CPU µs/req | MariaDB CPU µs/req |")
+        out.append("|---|---:|" + "---:|" * (len(keys) + 2))
+        for r in rows:
+            a, b = r["db_per_req"], r["base_db_per_req"]
+            cells = [f"{a.get(k, 0):,.0f} / {b.get(k, 0):,.0f}" if k == "Innodb_os_log_written"
+                     else f"{a.get(k, 0):.2f} / {b.get(k, 0):.2f}" for k, _ in keys]
+            out.append(f"| `{r['name']}` | {r['connections']} | " + " | ".join(cells)
+                       + f" | {r['cpu_us_per_req']} / {r['base_cpu_us_per_req']} | {r.get('db_cpu_us_per_req')} / {r.get('base_db_cpu_us_per_req')} |")
         out.append("")
     return "\n".join(out) + "\n"
 
@@ -227,6 +326,15 @@ def evaluate(report: dict) -> None:
         worst_start = max(starts, key=lambda x: x[1])
         targets.append({"target": "Start-up to first successful request ≤ 1.5 s (worst start, GET /customers/1)",
                         "measured": ", ".join(f"{n} {v:.2f} s" for n, v in starts), "result": verdict(worst_start[1] <= 1.5)})
+    if report.get("baseline"):
+        report["comparison"] = baseline_comparison(report)
+        for r in report["comparison"]:
+            if r["write"] and r["connections"] == 16:
+                measured = "n/a" if r["ratio"] is None else (
+                    f"{r['ratio']:.0%} (rounds {r['ratio_min']:.0%}–{r['ratio_max']:.0%}; {r['rps_median']:,.0f} vs "
+                    f"{r['base_rps_median']:,.0f} req/s)")
+                targets.append({"target": f"{r['name']}: ≥ {WRITE_TARGET:.0%} of baseline {report['baseline']['commit']} req/s at 16 connections",
+                                "measured": measured, "result": verdict(None if r["ratio"] is None else r["ratio"] >= WRITE_TARGET)})
     report["targets"] = targets
 
 

@@ -11,6 +11,8 @@ MIX_IDS = 10000  # the read/write mix and the original routes work on this many 
 SCENARIOS = [
     ("ref_json", "ref", "fixed", "/json", None, "Reference: bare ASP.NET Core, fixed JSON"),
     ("ref_db", "ref", "get", "/db/", "all", "Reference: bare ASP.NET Core + MySqlConnector, select by id"),
+    ("ref_create", "ref", "create", "/db", None, "Reference: bare ASP.NET Core + MySqlConnector, one autocommit INSERT"),
+    ("ref_patch", "ref", "patch", "/db/", "all", "Reference: bare ASP.NET Core + MySqlConnector, one autocommit UPDATE by id"),
     ("get_db", "svc_none", "get", "/customers/", "all", "GET /customers/{id}, cache off (database)"),
     ("get_cached", "svc_memory", "get", "/customers/", "hot", "GET /customers/{id}, memory cache hits"),
     ("list_first", "svc_memory", "fixed", "/customers?limit=50&sort=id", None, "GET /customers first page (50)"),
@@ -39,12 +41,32 @@ BLOCKS = [
     ["list_first", "list_deep"],
     ["mix"],
     ["orig_read", "tut_read"],
-    ["patch", "patch_redis"],
+    ["ref_patch", "patch", "patch_redis"],
     ["orig_update", "tut_update"],
-    ["create"],
+    ["ref_create", "create"],
     ["orig_create", "tut_create"],
 ]
 assert sorted(n for b in BLOCKS for n in b) == sorted(s[0] for s in SCENARIOS)
+
+# --baseline-commit: every selected scenario of the service also runs against a build of that commit,
+# as "<name>_base" right after its own in the block, so rounds alternate A B A B under the same load.
+BASE_SUFFIX = "_base"
+
+# The bare write each write scenario is also compared with (same block, same rounds).
+WRITE_REFERENCE = {"create": "ref_create", "patch": "ref_patch", "patch_redis": "ref_patch"}
+
+
+def base_name(name: str) -> str:
+    return name[: -len(BASE_SUFFIX)] if name.endswith(BASE_SUFFIX) else name
+
+
+def with_baseline(selected: list[tuple], blocks: list[list[str]], commit: str) -> tuple[list[tuple], list[list[str]]]:
+    """The selected scenarios plus a baseline twin of each service scenario, and the blocks with each twin
+    placed right after its scenario."""
+    twins = {s[0]: (s[0] + BASE_SUFFIX, "base_" + s[1], *s[2:5], f"{s[5]} — baseline {commit}")
+             for s in selected if s[1].startswith("svc_")}
+    out_blocks = [[m for n in b for m in ([n, twins[n][0]] if n in twins else [n])] for b in blocks]
+    return selected + list(twins.values()), out_blocks
 
 # Names runs before the "original routes" naming used: --scenarios still accepts them, and --render maps
 # them when it re-reads a saved run, so evaluate() finds its scenarios.

@@ -121,8 +121,30 @@ class MariaDB:
             raise RuntimeError(f"SQL failed: {result.stderr.strip()}")
         return result
 
+    def status(self) -> dict[str, int]:
+        """The server's global counters (SHOW GLOBAL STATUS) that say what a write costs the database."""
+        names = ", ".join(f"'{n}'" for n in DB_COUNTERS)
+        out = self.sql(f"SHOW GLOBAL STATUS WHERE Variable_name IN ({names})").stdout
+        return {k: int(v) for k, v in (line.split("\t") for line in out.splitlines() if line.strip())}
+
+    def variables(self) -> dict[str, str]:
+        """The settings that decide what a commit costs (durability, binary log), as the report records them."""
+        out = self.sql("SELECT @@innodb_flush_log_at_trx_commit, @@log_bin, @@sync_binlog, @@innodb_doublewrite, "
+                       "@@innodb_flush_method, @@tx_isolation").stdout.split("\t")
+        keys = ["innodb_flush_log_at_trx_commit", "log_bin", "sync_binlog", "innodb_doublewrite", "innodb_flush_method",
+                "transaction_isolation"]
+        return dict(zip(keys, (v.strip() for v in out)))
+
     def connection_string(self, database: str) -> str:
         return f"Server=127.0.0.1;Port={self.port};Database={database};User ID={DB_USER};Password={DB_PASSWORD};SslMode=None"
+
+
+BASE_DATABASE = "customers_base"  # the baseline build's own database, migrated by its own migrate command
+
+# Statements and durable flushes per request (MariaDB's own counters, read before and after each point).
+DB_COUNTERS = ["Questions", "Com_select", "Com_insert", "Com_update", "Com_begin", "Com_commit", "Com_rollback",
+               "Innodb_os_log_fsyncs", "Innodb_os_log_written", "Innodb_log_writes", "Innodb_data_fsyncs",
+               "Innodb_row_lock_waits", "Innodb_row_lock_time"]
 
 
 class Redis:
@@ -150,7 +172,7 @@ class Redis:
         raise RuntimeError("redis-server did not start within 20 s")
 
 
-def service_env(db: MariaDB, cache_mode: str, redis: Redis | None, port: int) -> dict:
+def service_env(db: MariaDB, cache_mode: str, redis: Redis | None, port: int, database: str = "customers") -> dict:
     env = clean_env()
     env.update({
         "ASPNETCORE_URLS": f"http://127.0.0.1:{port}",
@@ -158,7 +180,7 @@ def service_env(db: MariaDB, cache_mode: str, redis: Redis | None, port: int) ->
         "Logging__LogLevel__Default": "Warning",
         "Database__Provider": "mysql",
         "Database__SeedSampleData": "false",
-        "ConnectionStrings__Customers": db.connection_string("customers"),
+        "ConnectionStrings__Customers": db.connection_string(database),
         "Cache__Mode": cache_mode,
         "Cache__CacheHeader": "false",
         # wrk is one client on one address; the per-client limit (600/min by default) would answer
@@ -204,6 +226,28 @@ class Target:
             self.proc = None
 
 
+def publish_baseline(commit: str, work: Path, raw: Path) -> tuple[Path, str]:
+    """The service as of another commit: checked out with `git worktree add --detach` into the work
+    directory, published Release, the checkout removed again. Its output directory and short commit."""
+    src = work / "baseline-src"
+    short = subprocess.run(["git", "rev-parse", "--short", commit + "^{commit}"], cwd=REPO, capture_output=True, text=True)
+    if short.returncode != 0:
+        raise RuntimeError(f"--baseline-commit {commit}: not a commit of this repository")
+    added = subprocess.run(["git", "worktree", "add", "--detach", str(src), commit], cwd=REPO, capture_output=True, text=True)
+    if added.returncode != 0:
+        raise RuntimeError(f"git worktree add {commit} failed: {added.stderr.strip()}")
+    out = work / "api-base"
+    try:
+        result = subprocess.run(["dotnet", "publish", str(src / "src" / "CustomerRecords.Api"), "-c", "Release", "-o", str(out),
+                                 "--nologo"], env=clean_env(), capture_output=True, text=True)
+        (raw / "publish-baseline.log").write_text(result.stdout + result.stderr)
+        if result.returncode != 0:
+            raise RuntimeError(f"dotnet publish of the baseline {commit} failed; see {raw / 'publish-baseline.log'}")
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(src)], cwd=REPO, capture_output=True)
+    return out, short.stdout.strip()
+
+
 def publish(work: Path, raw: Path) -> tuple[Path, Path]:
     """dotnet publish -c Release of the service and of the reference program; their output directories."""
     api_dir, ref_dir = work / "api", work / "ref"
@@ -217,10 +261,17 @@ def publish(work: Path, raw: Path) -> tuple[Path, Path]:
 
 
 def make_target(kind: str, db: MariaDB, redis: Redis | None, procs: Processes, raw: Path, api_dir: Path,
-                ref_dir: Path, tutorial_app: Path) -> Target:
-    """The program behind a scenario's target: "svc_none", "svc_memory", "svc_redis", "ref" or "tutorial"."""
+                ref_dir: Path, tutorial_app: Path, base_dir: Path | None = None) -> Target:
+    """The program behind a scenario's target: "svc_none", "svc_memory", "svc_redis", "ref" or "tutorial";
+    "base_svc_*" is the baseline build (--baseline-commit) on its own database, customers_base."""
     api_dll, ref_dll = api_dir / "CustomerRecords.Api.dll", ref_dir / "Reference.dll"
     port = free_port()
+    if kind.startswith("base_svc_"):
+        assert base_dir is not None
+        mode = {"svc_none": "None", "svc_memory": "Memory", "svc_redis": "Redis"}[kind[len("base_"):]]
+        return Target(f"baseline-service-{mode.lower()}", ["dotnet", str(base_dir / "CustomerRecords.Api.dll")],
+                      service_env(db, mode, redis, port, BASE_DATABASE), port, "/health/live", "/customers/1", procs, raw,
+                      cwd=base_dir)
     if kind.startswith("svc_"):
         mode = {"svc_none": "None", "svc_memory": "Memory", "svc_redis": "Redis"}[kind]
         return Target(f"service-{mode.lower()}", ["dotnet", str(api_dll)], service_env(db, mode, redis, port), port,
