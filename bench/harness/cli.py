@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import servers
 from .common import REPO, RESULTS, log
-from .data import deep_cursor, load_data
+from .data import deep_path as find_deep_path, load_data
 from .loadrun import combine_rounds, measure
 from .machine import git_commit, machine_info
 from .report import evaluate, markdown, ms, socket_errors, update_readme
@@ -151,8 +151,7 @@ def run(args, procs: Processes, work: Path, raw: Path, stamp: dt.datetime, commi
     log(f"MariaDB while measuring: {db_settings}")
 
     id_ranges = {"all": (1, args.rows), "hot": (1, min(HOT_IDS, args.rows)), "mix": (1, min(MIX_IDS, args.rows))}
-    deep_after = max(1, args.rows - 100)
-    deep_path = f"/customers?limit=50&sort=id&after={deep_cursor(deep_after)}"
+    deep_path, deep_note = "", ""
 
     def make_target(kind: str) -> Target:
         return servers.make_target(kind, db, redis, procs, raw, api_dir, ref_dir, tutorial_app, base_dir)
@@ -175,6 +174,9 @@ def run(args, procs: Processes, work: Path, raw: Path, stamp: dt.datetime, commi
             targets[kind] = make_target(kind)
             startups.append((targets[kind].name, targets[kind].start()))
             log(f"{targets[kind].name} up: {targets[kind].startup}")
+
+    if "svc_memory" in targets:
+        deep_path, deep_note = find_deep_path(targets["svc_memory"].base, args.rows)
 
     if args.hold:
         # For profiling by hand: everything up, nothing measured, stopped after --hold seconds.
@@ -199,7 +201,7 @@ def run(args, procs: Processes, work: Path, raw: Path, stamp: dt.datetime, commi
                                                    "ids": list(ids) if ids else None, "points": []})
                     notes_sc = []
                     if name == "list_deep":
-                        notes_sc.append(f"Cursor after id {deep_after:,} of {args.rows:,} (sort=id, limit 50).")
+                        notes_sc.append(deep_note)
                     if ids_key:
                         notes_sc.append(f"Ids uniform in {ids[0]:,}–{ids[1]:,}.")
                     if kind == "tutorial":

@@ -98,6 +98,19 @@ def check_count(db: MariaDB, database: str, rows: int) -> None:
         raise RuntimeError(f"loaded {counted} rows into {database}, expected {rows}")
 
 
-def deep_cursor(after_id: int) -> str:
-    """The service's keyset cursor for sort=id: version 1, sort 1 (id ascending), id as int32 big-endian."""
-    return base64.urlsafe_b64encode(bytes([1, 1]) + struct.pack(">i", after_id)).rstrip(b"=").decode()
+def deep_path(base_url: str, rows: int) -> tuple[str, str]:
+    """A page deep in the table and how it was reached. Cursors are sealed by the service (AES-GCM under its
+    key), so the harness cannot make one: it asks the service for the page of rows changed since the stamp of
+    row rows-150 (``updated_since`` seeks the (updated_at, id) index; write_rows gives row i the stamp base + i s)
+    and walks once to that page's ``next``, a real cursor 100 rows from the end of the index."""
+    import json
+    import urllib.parse
+    import urllib.request
+    stamp = (dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=max(1, rows - 150))).strftime("%Y-%m-%dT%H:%M:%SZ")
+    query = f"limit=50&sort=updated_at&updated_since={urllib.parse.quote(stamp)}"
+    with urllib.request.urlopen(f"{base_url}/customers?{query}", timeout=30) as response:
+        cursor = json.load(response)["next"]
+    if not cursor:
+        raise RuntimeError(f"no page follows /customers?{query}: the table holds fewer rows than expected")
+    return (f"/customers?{query}&after={urllib.parse.quote(cursor)}",
+            f"Cursor 100 rows from the end of {rows:,} on the (updated_at, id) index (sort=updated_at, limit 50), issued by the service.")
