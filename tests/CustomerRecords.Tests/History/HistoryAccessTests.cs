@@ -69,9 +69,20 @@ public sealed class HistoryOptionsTests
         await using var factory = new CustomerApiFactory(settings);
 
         var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
-        var validation = error as OptionsValidationException ?? error.InnerException as OptionsValidationException;
+        // The host may report the refusal directly, as an inner exception, or inside an AggregateException.
+        var validation = Flatten(error).OfType<OptionsValidationException>().FirstOrDefault();
         Assert.NotNull(validation);
         Assert.Contains(setting, string.Join(" ", validation.Failures), StringComparison.Ordinal);
+    }
+
+    private static IEnumerable<Exception> Flatten(Exception error)
+    {
+        yield return error;
+        var inner = error is AggregateException aggregate ? aggregate.InnerExceptions : error.InnerException is { } one ? [one] : [];
+        foreach (var exception in inner.SelectMany(Flatten))
+        {
+            yield return exception;
+        }
     }
 
     [Fact]
