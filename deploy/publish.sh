@@ -43,6 +43,8 @@ for rid in "$@"; do
   install -m 0755 "$repo_root/deploy/ec2/customer-records" "$stage/customer-records"
   install -m 0644 "$repo_root/deploy/ec2/customer-records.service" "$stage/customer-records.service"
   install -m 0644 "$repo_root/deploy/ec2/customer-records.env.example" "$stage/customer-records.env.example"
+  install -m 0644 "$repo_root/deploy/ec2/cloudwatch-agent.json" "$stage/cloudwatch-agent.json"
+  install -m 0644 "$repo_root/deploy/ec2/cloudwatch-prometheus.yaml" "$stage/cloudwatch-prometheus.yaml"
 
   # Root-owned entries in the archive: install.sh copies them as they are.
   tar --owner=0 --group=0 --numeric-owner -C "$artifacts" -czf "$stage.tar.gz" "$name"
