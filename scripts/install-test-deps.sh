@@ -25,6 +25,10 @@ fi
 if ! have redis-server; then
   packages+=(redis-server)
 fi
+# redis-cli builds the test Redis Cluster (tests/.../Infrastructure/RedisClusterServer.cs).
+if ! have redis-cli; then
+  packages+=(redis-tools)
+fi
 if ! command -v node >/dev/null 2>&1; then
   packages+=(nodejs)
 fi
@@ -86,6 +90,6 @@ for package in "${packages[@]}"; do
   esac
 done
 
-have mariadbd mysqld && have mariadb-install-db mysql_install_db && have redis-server
+have mariadbd mysqld && have mariadb-install-db mysql_install_db && have redis-server && have redis-cli
 install_linters
 echo "install-test-deps: done."

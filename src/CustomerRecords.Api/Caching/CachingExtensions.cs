@@ -31,6 +31,8 @@ internal static class CachingExtensions
             .Validate(_ => builder.Configuration[$"{CacheOptions.Section}:FailSafeMaxDuration"] is null,
                 "Cache:FailSafeMaxDuration was renamed Cache:FailSafeGracePeriod (how long past its expiry a cached value may be served while the database fails): rename the setting.")
             .ValidateOnStart();
+        builder.Services.AddOptions<RedisIamAuthenticationOptions>().BindConfiguration(RedisIamAuthenticationOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<RedisIamAuthenticationOptions>, RedisIamAuthenticationOptionsValidator>();
         builder.Services.AddOptions<CacheJsonOptions>();
         builder.Services.AddSingleton<CacheMemory>();
         builder.Services.AddSingleton<CacheWriteRejections>();
@@ -41,7 +43,8 @@ internal static class CachingExtensions
         builder.Services.AddSingleton(sp => new RedisConnection(
             sp.GetRequiredService<IConfiguration>().GetConnectionString("Redis") ?? string.Empty,
             Settings(sp).RedisHardTimeout,
-            sp.GetRequiredService<ILogger<RedisConnection>>()));
+            sp.GetRequiredService<ILogger<RedisConnection>>(),
+            IamTokens(sp)));
 
         var cache = builder.Services.AddFusionCache()
             .WithOptions((sp, options) => Configure(options, Settings(sp)))
@@ -58,6 +61,20 @@ internal static class CachingExtensions
 
         builder.Services.AddHealthChecks().AddCheck<CacheHealthCheck>("cache", tags: ["ready"]);
         return builder;
+    }
+
+    private static RedisIamTokens? IamTokens(IServiceProvider services)
+    {
+        var iam = services.GetRequiredService<IOptions<RedisIamAuthenticationOptions>>().Value;
+        if (!iam.Enabled)
+        {
+            return null;
+        }
+
+        var time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        var credentials = services.GetService<Aws.AwsCredentialsProvider>() ?? new Aws.AwsCredentialsProvider(
+            Aws.AwsCredentialsProvider.CreateImdsHandler(), time: time, logger: services.GetRequiredService<ILoggerFactory>().CreateLogger<Aws.AwsCredentialsProvider>());
+        return new RedisIamTokens(iam, credentials, time);
     }
 
     private static CacheOptions Settings(IServiceProvider services) => services.GetRequiredService<IOptions<CacheOptions>>().Value;

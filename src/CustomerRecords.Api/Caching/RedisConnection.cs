@@ -11,15 +11,21 @@ namespace CustomerRecords.Api.Caching;
 /// </summary>
 internal sealed partial class RedisConnection : IAsyncDisposable
 {
+    private static readonly TimeSpan TokenRetry = TimeSpan.FromSeconds(15);
+
     private readonly Lazy<Task<IConnectionMultiplexer>> _connection;
     private readonly ILogger<RedisConnection> _logger;
+    private readonly RedisIamTokens? _iam;
+    private readonly CancellationTokenSource _stopping = new();
 
     /// <param name="connectionString">StackExchange.Redis configuration (<c>ConnectionStrings:Redis</c>).</param>
     /// <param name="commandTimeout">Longest wait for any one command (<c>Cache:RedisHardTimeout</c>).</param>
     /// <param name="logger">Where connection changes are logged.</param>
-    public RedisConnection(string connectionString, TimeSpan commandTimeout, ILogger<RedisConnection> logger)
+    /// <param name="iam">ElastiCache IAM authentication (<c>Cache:IamAuthentication</c>), or null for the connection string's password.</param>
+    public RedisConnection(string connectionString, TimeSpan commandTimeout, ILogger<RedisConnection> logger, RedisIamTokens? iam = null)
     {
         _logger = logger;
+        _iam = iam;
         ConfigurationOptions options;
         try
         {
@@ -59,6 +65,13 @@ internal sealed partial class RedisConnection : IAsyncDisposable
 
     private async Task<IConnectionMultiplexer> ConnectAsync(ConfigurationOptions options)
     {
+        if (_iam is not null)
+        {
+            options.User = _iam.UserId;
+            options.Password = await NewTokenAsync(_stopping.Token);
+            _ = RefreshTokensAsync(options, _stopping.Token);
+        }
+
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(options);
         multiplexer.ConnectionFailed += (_, e) =>
         {
@@ -86,8 +99,50 @@ internal sealed partial class RedisConnection : IAsyncDisposable
         return multiplexer;
     }
 
+    /// <summary>A token, retried every 15 s until the credentials answer (Redis is unused meanwhile, as if unreachable).</summary>
+    private async Task<string> NewTokenAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            try
+            {
+                var token = await _iam!.NewTokenAsync(ct);
+                LogTokenMade(_logger);
+                return token;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                LogTokenFailed(_logger, e.GetType().Name);
+                await Task.Delay(TokenRetry, ct);
+            }
+        }
+    }
+
+    /// <summary>
+    /// StackExchange.Redis keeps (does not copy) the <see cref="ConfigurationOptions"/> it was given and reads the password
+    /// at each (re)connect, so replacing it every <c>RefreshInterval</c> gives every reconnect a live token. Connections already
+    /// authenticated stay so (ElastiCache ends them after 12 hours, and the reconnect then uses the current token).
+    /// </summary>
+    private async Task RefreshTokensAsync(ConfigurationOptions options, CancellationToken ct)
+    {
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                await Task.Delay(_iam!.RefreshInterval, ct);
+                options.Password = await NewTokenAsync(ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync();
+        _stopping.Dispose();
         if (_connection.IsValueCreated && _connection.Value.IsCompletedSuccessfully)
         {
             await _connection.Value.Result.DisposeAsync();
@@ -99,6 +154,12 @@ internal sealed partial class RedisConnection : IAsyncDisposable
 
     [LoggerMessage(EventId = 3011, Level = LogLevel.Information, Message = "Redis connection restored; the shared cache is in use again")]
     private static partial void LogRestored(ILogger logger);
+
+    [LoggerMessage(EventId = 3013, Level = LogLevel.Debug, Message = "New ElastiCache IAM token made for Redis (re)connections")]
+    private static partial void LogTokenMade(ILogger logger);
+
+    [LoggerMessage(EventId = 3014, Level = LogLevel.Warning, Message = "Could not make an ElastiCache IAM token ({ExceptionType}); retrying in 15 s")]
+    private static partial void LogTokenFailed(ILogger logger, string exceptionType);
 
     [LoggerMessage(EventId = 3012, Level = LogLevel.Warning, Message = "Redis is unreachable at start; serving from memory and the database, reconnecting in the background")]
     private static partial void LogUnavailableAtStart(ILogger logger);

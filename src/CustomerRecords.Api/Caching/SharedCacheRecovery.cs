@@ -36,7 +36,7 @@ internal sealed partial class SharedCacheRecovery(
     private readonly Lock _gate = new();
     private DateTimeOffset? _suspectSince;
     private bool _flushRequested;
-    private string? _runId;
+    private Dictionary<string, RedisNode>? _nodes;
 
     /// <summary>Raised after each recovery, on the recovery's own task; handlers should only schedule work.</summary>
     public event Action<CacheRecovery>? Recovered;
@@ -126,19 +126,24 @@ internal sealed partial class SharedCacheRecovery(
             return;
         }
 
-        var runId = await RunIdAsync(multiplexer);
+        var (runId, nodes) = await ObserveAsync(multiplexer);
         DateTimeOffset since;
         bool flush;
         lock (_gate)
         {
-            var restarted = _runId is not null && !string.Equals(_runId, runId, StringComparison.Ordinal);
+            var restarted = _nodes is not null && Restarted(_nodes, nodes);
             if (restarted && _suspectSince is null)
             {
                 // A restart nobody's command noticed (an idle instance): recover all the same.
                 _suspectSince = clock.GetUtcNow() - options.Value.RedisHardTimeout - TimeSpan.FromSeconds(5);
             }
 
-            _runId ??= runId;
+            if (!restarted)
+            {
+                // Nodes seen for the first time (connections still coming up, a new shard) are no restart.
+                _nodes = Merge(_nodes, nodes);
+            }
+
             if (_suspectSince is not { } suspect)
             {
                 return;
@@ -160,32 +165,66 @@ internal sealed partial class SharedCacheRecovery(
         {
             _suspectSince = null;
             _flushRequested = false;
-            _runId = runId;
+            _nodes = Merge(_nodes, nodes);
         }
 
         Recovered?.Invoke(new CacheRecovery(since, flush));
         LogRecovered(logger, flush);
     }
 
-    /// <summary>The run ids of the primaries, which change whenever a Redis process restarts.</summary>
-    private static async Task<string> RunIdAsync(IConnectionMultiplexer multiplexer)
+    /// <summary>One Redis node as last seen: its process (<c>run_id</c>, primaries only) and its role.</summary>
+    private sealed record RedisNode(string RunId, bool Primary);
+
+    /// <summary>
+    /// Every connected node's role, and each primary's <c>run_id</c>, which changes whenever its process restarts;
+    /// also the primaries' run ids joined, which names the flush (once per set of processes).
+    /// </summary>
+    private static async Task<(string RunIds, Dictionary<string, RedisNode> Nodes)> ObserveAsync(IConnectionMultiplexer multiplexer)
     {
-        var ids = new List<string>();
+        var nodes = new Dictionary<string, RedisNode>(StringComparer.Ordinal);
         foreach (var endpoint in multiplexer.GetEndPoints())
         {
             var server = multiplexer.GetServer(endpoint);
-            if (!server.IsConnected || server.IsReplica)
+            if (!server.IsConnected)
             {
+                continue;
+            }
+
+            var name = endpoint.ToString()!;
+            if (server.IsReplica)
+            {
+                nodes[name] = new RedisNode(string.Empty, Primary: false);
                 continue;
             }
 
             var info = await server.InfoRawAsync("server");
             var match = RunIdLine().Match(info ?? string.Empty);
-            ids.Add(match.Success ? match.Groups[1].Value : endpoint.ToString()!);
+            nodes[name] = new RedisNode(match.Success ? match.Groups[1].Value : name, Primary: true);
         }
 
-        ids.Sort(StringComparer.Ordinal);
-        return string.Join(",", ids);
+        var ids = nodes.Values.Where(n => n.Primary).Select(n => n.RunId).Order(StringComparer.Ordinal);
+        return (string.Join(",", ids), nodes);
+    }
+
+    /// <summary>
+    /// A node known before now serves as a primary with data that may lack writes: its process restarted (new
+    /// <c>run_id</c>: empty, or from an older snapshot), or it was a replica and got promoted (a cluster or
+    /// Sentinel failover: asynchronous replication can lose the old primary's last writes). A node seen for the
+    /// first time, or a primary come back as a replica, is none.
+    /// </summary>
+    private static bool Restarted(Dictionary<string, RedisNode> before, Dictionary<string, RedisNode> now) =>
+        now.Any(n => n.Value.Primary && before.TryGetValue(n.Key, out var was) && (!was.Primary || !string.Equals(was.RunId, n.Value.RunId, StringComparison.Ordinal)));
+
+    /// <summary>What is known now: the nodes seen this time, and the last view of those not connected right now.</summary>
+    private static Dictionary<string, RedisNode> Merge(Dictionary<string, RedisNode>? before, Dictionary<string, RedisNode> now)
+    {
+        var merged = before is null ? new Dictionary<string, RedisNode>(StringComparer.Ordinal) : new Dictionary<string, RedisNode>(before, StringComparer.Ordinal);
+        foreach (var (name, node) in now)
+        {
+            merged[name] = node;
+        }
+
+        return merged;
     }
 
     /// <summary>Deletes the deployment's cache keys, once per Redis process (any instance may; the rest find it done).</summary>
@@ -218,18 +257,33 @@ internal sealed partial class SharedCacheRecovery(
 
                 if (batch.Count == 256)
                 {
-                    deleted += (int)await database.KeyDeleteAsync([.. batch]);
+                    deleted += await DeleteAsync(multiplexer, server, database, batch);
                     batch.Clear();
                 }
             }
 
             if (batch.Count > 0)
             {
-                deleted += (int)await database.KeyDeleteAsync([.. batch]);
+                deleted += await DeleteAsync(multiplexer, server, database, batch);
             }
         }
 
         LogFlushed(logger, deleted);
+    }
+
+    /// <summary>
+    /// One DEL per batch on a single Redis; on a cluster one DEL per hash slot, since a command's keys must share a
+    /// slot there (CROSSSLOT otherwise). <see cref="IServer.KeysAsync"/> scans one primary, so its keys are all served there.
+    /// </summary>
+    private static async Task<int> DeleteAsync(IConnectionMultiplexer multiplexer, IServer server, IDatabase database, List<RedisKey> batch)
+    {
+        if (server.ServerType != ServerType.Cluster)
+        {
+            return (int)await database.KeyDeleteAsync([.. batch]);
+        }
+
+        var counts = await Task.WhenAll(batch.GroupBy(k => multiplexer.HashSlot(k)).Select(slot => database.KeyDeleteAsync([.. slot])));
+        return (int)counts.Sum();
     }
 
     [GeneratedRegex(@"run_id:(\w+)")]

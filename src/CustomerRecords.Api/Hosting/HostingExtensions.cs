@@ -28,7 +28,7 @@ public static class HostingExtensions
         AddValidatedOptions<NetworkOptions, NetworkOptionsValidator>(services, NetworkOptions.Section);
 
         services.AddRateLimiter(_ => { });
-        services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>>((o, limits) => RateLimiting.Configure(o, limits.Value));
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>, IServiceProvider>((o, limits, sp) => RateLimiting.Configure(o, limits.Value, sp));
 
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<LimitsOptions>>((kestrel, limits) => ConfigureKestrel(kestrel, limits.Value));
         services.AddRequestTimeouts();

@@ -4,8 +4,10 @@ namespace CustomerRecords.Api.Hosting;
 
 /// <summary>Per-client request rate limit (configuration section <c>RateLimit</c>).</summary>
 /// <remarks>
-/// Counters live in each instance's memory: behind a load balancer with N instances a client gets up to
-/// N × <see cref="PermitLimit"/> per window. Clients are told apart by API key name, then token subject,
+/// With <see cref="Store"/> <c>Memory</c> counters live in each instance's memory: behind a load balancer with
+/// N instances a client gets up to N × <see cref="PermitLimit"/> per window. With <c>Redis</c> (the default in
+/// <c>Cache:Mode=Redis</c>) they are counted in Redis, shared by every instance; while Redis is unreachable each
+/// instance falls back to its own counter (never to no limit). Clients are told apart by API key name, then token subject,
 /// then IP address (IPv6 by /64), so the IP only counts when <c>Network:KnownProxies</c>/<c>KnownNetworks</c>
 /// let the real client address through.
 /// </remarks>
@@ -22,6 +24,22 @@ public sealed class RateLimitOptions
 
     /// <summary>Length of the fixed window. Default 1 minute.</summary>
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Where the counters live: <c>Memory</c> (per instance) or <c>Redis</c> (shared, over <c>ConnectionStrings:Redis</c>).
+    /// Default (unset): <c>Redis</c> when <c>Cache:Mode</c> is <c>Redis</c>, else <c>Memory</c>.
+    /// </summary>
+    public RateLimitStore? Store { get; set; }
+}
+
+/// <summary>Where rate-limit counters live.</summary>
+public enum RateLimitStore
+{
+    /// <summary>Each instance counts on its own.</summary>
+    Memory,
+
+    /// <summary>Counted in Redis, shared by every instance; per instance while Redis is unreachable.</summary>
+    Redis,
 }
 
 /// <summary>Request size and time limits enforced by Kestrel and the request-timeout middleware (section <c>Limits</c>).</summary>
@@ -81,11 +99,25 @@ public sealed class NetworkOptions
     public TimeSpan HstsMaxAge { get; set; } = TimeSpan.FromDays(365);
 }
 
-internal sealed class RateLimitOptionsValidator : IValidateOptions<RateLimitOptions>
+internal sealed class RateLimitOptionsValidator(IConfiguration configuration) : IValidateOptions<RateLimitOptions>
 {
     public ValidateOptionsResult Validate(string? name, RateLimitOptions options)
     {
         var failures = new List<string>();
+        if (options.Enabled && RateLimiting.EffectiveStore(options, configuration) == RateLimitStore.Redis)
+        {
+            if (string.IsNullOrWhiteSpace(configuration.GetConnectionString("Redis")))
+            {
+                failures.Add("RateLimit:Store is Redis but ConnectionStrings:Redis is empty: set it or choose RateLimit:Store Memory.");
+            }
+
+            // The Redis counters keep whole seconds.
+            if (options.Window < TimeSpan.FromSeconds(1) || options.Window.Ticks % TimeSpan.TicksPerSecond != 0)
+            {
+                failures.Add("RateLimit:Window must be a whole number of seconds (at least 00:00:01) when rate limits are counted in Redis (RateLimit:Store Redis).");
+            }
+        }
+
         if (options.PermitLimit < 1)
         {
             failures.Add("RateLimit:PermitLimit must be at least 1 (set RateLimit:Enabled=false to turn rate limiting off).");

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using CustomerRecords.Api.Auth;
+using CustomerRecords.Api.Caching;
 using CustomerRecords.Api.Errors;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -12,12 +13,32 @@ namespace CustomerRecords.Api.Hosting;
 /// <summary>Global per-client fixed-window limiter answering 429 with <c>Retry-After</c>.</summary>
 internal static class RateLimiting
 {
-    public static void Configure(RateLimiterOptions options, RateLimitOptions limits)
+    /// <summary>The store in use: <see cref="RateLimitOptions.Store"/>, else Redis when <c>Cache:Mode</c> is Redis, else memory.</summary>
+    public static RateLimitStore EffectiveStore(RateLimitOptions limits, IConfiguration configuration) =>
+        limits.Store ?? (Enum.TryParse<CacheMode>(configuration[$"{CacheOptions.Section}:Mode"], ignoreCase: true, out var mode) && mode == CacheMode.Redis
+            ? RateLimitStore.Redis
+            : RateLimitStore.Memory);
+
+    public static void Configure(RateLimiterOptions options, RateLimitOptions limits, IServiceProvider services)
     {
         options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
         options.OnRejected = (context, _) => OnRejected(context, limits.Window);
         if (!limits.Enabled)
         {
+            return;
+        }
+
+        if (EffectiveStore(limits, services.GetRequiredService<IConfiguration>()) == RateLimitStore.Redis)
+        {
+            // One outage state per instance, shared by every client's limiter; the connection is the cache's.
+            var shared = new SharedRateLimitState(
+                services.GetRequiredService<RedisConnection>(),
+                services.GetRequiredService<IOptions<CacheOptions>>().Value.KeyPrefix,
+                limits,
+                services.GetService<TimeProvider>() ?? TimeProvider.System,
+                services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SharedRateLimiter).FullName!));
+            options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+                new RateLimitPartition<string>(PartitionKey(http), key => new SharedRateLimiter(key, shared)));
             return;
         }
 

@@ -17,6 +17,8 @@ public sealed class StartupFailureTests(ITestOutputHelper output)
     [InlineData("--Database:Provider=postgres", "Database:Provider must be 'sqlite' or 'mysql' (it is 'postgres')")]
     [InlineData("--RateLimit:PermitLimit=0", "RateLimit:PermitLimit must be at least 1")]
     [InlineData("--Database:StartupTimeout=02:00:00", "Database:StartupTimeout")]
+    [InlineData("--RateLimit:Store=Redis", "RateLimit:Store is Redis but ConnectionStrings:Redis is empty")]
+    [InlineData("--Cache:IamAuthentication:Enabled=true", "Cache:IamAuthentication:UserId is required")]
     public async Task AnInvalidSettingIsNamed(string setting, string named)
     {
         using var directory = new TempDirectory();

@@ -13,9 +13,12 @@ public sealed class RedisServer : ChildServer
     private const int StartAttempts = 3;
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(30);
 
-    private RedisServer(string workDirectory)
+    private readonly string _extraConfig;
+
+    private RedisServer(string workDirectory, string extraConfig)
         : base(workDirectory)
     {
+        _extraConfig = extraConfig;
     }
 
     /// <summary>StackExchange.Redis style "host:port".</summary>
@@ -25,10 +28,13 @@ public sealed class RedisServer : ChildServer
 
     private string ConfigPath => Path.Combine(WorkDirectory, "redis.conf");
 
-    public static async Task<RedisServer> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<RedisServer> StartAsync(CancellationToken cancellationToken = default) => StartAsync(string.Empty, cancellationToken);
+
+    /// <summary>Starts one with more lines of redis.conf (e.g. a cluster node's, see <see cref="RedisClusterServer"/>).</summary>
+    public static async Task<RedisServer> StartAsync(string extraConfig, CancellationToken cancellationToken = default)
     {
         _ = ServerBinaries.RedisServer;
-        var server = new RedisServer(TestDirectory.Create("redis"));
+        var server = new RedisServer(TestDirectory.Create("redis"), extraConfig);
         try
         {
             // FreePort's port can be taken before redis binds it; then redis exits at once.
@@ -117,6 +123,7 @@ public sealed class RedisServer : ChildServer
                 dir "{WorkDirectory}"
                 logfile "{LogPath}"
                 pidfile "{Path.Combine(WorkDirectory, "redis.pid")}"
+                {_extraConfig}
 
                 """),
             cancellationToken);
