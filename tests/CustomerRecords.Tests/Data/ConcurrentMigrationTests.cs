@@ -14,26 +14,17 @@ namespace CustomerRecords.Tests.Data;
 /// scheduled together) take turns migrating it: both start, each migration is applied and recorded once, nothing
 /// is logged as an error, and the schema is the one a single instance makes.
 /// </summary>
-public abstract class ConcurrentMigrationTests : IDisposable
+public abstract class ConcurrentMigrationTests : MigrationSuite
 {
     /// <summary>Each case is raced this many times, on a new database each time, to give a race its chances.</summary>
     private const int Rounds = 3;
 
     private const int PreviousSchema = 4;
 
-    private readonly MigrationDatabases _databases;
-
-    private protected ConcurrentMigrationTests(MigrationDatabases databases) => _databases = databases;
-
-    private protected SqlDialect Dialect => _databases.Dialect;
-
-    public void Dispose()
+    private protected ConcurrentMigrationTests(MigrationDatabases databases)
+        : base(databases)
     {
-        _databases.Dispose();
-        GC.SuppressFinalize(this);
     }
-
-    private Task<(Dictionary<string, string?> Settings, Func<DbConnection> Connect)> CreateDatabaseAsync() => _databases.CreateAsync();
 
     [Fact]
     public Task TwoInstancesStartingTogetherOnAnEmptyDatabaseMigrateItOnce() => RaceAsync(previousSchema: false);

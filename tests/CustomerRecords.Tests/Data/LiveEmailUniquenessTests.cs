@@ -10,26 +10,19 @@ namespace CustomerRecords.Tests.Data;
 /// live_email_key; SQLite: a partial unique index), and a breach is an error <see cref="SqlDialect.IsUniqueViolation"/>
 /// recognises, which is what the service answers as 409.
 /// </summary>
-public abstract class LiveEmailUniquenessTests : IDisposable
+public abstract class LiveEmailUniquenessTests : MigrationSuite
 {
     private static readonly DateTime At = new(2026, 11, 3, 14, 0, 0, DateTimeKind.Utc);
 
-    private readonly MigrationDatabases _databases;
-
-    private protected LiveEmailUniquenessTests(MigrationDatabases databases) => _databases = databases;
-
-    private SqlDialect Dialect => _databases.Dialect;
-
-    public void Dispose()
+    private protected LiveEmailUniquenessTests(MigrationDatabases databases)
+        : base(databases)
     {
-        _databases.Dispose();
-        GC.SuppressFinalize(this);
     }
 
     /// <summary>A connection, open, to a new database with every migration applied.</summary>
     private async Task<DbConnection> OpenMigratedAsync()
     {
-        var connection = (await _databases.CreateAsync()).Connect();
+        var connection = (await CreateDatabaseAsync()).Connect();
         await connection.OpenAsync();
         await ApplyAsync(connection, Dialect, Migrator.LoadScripts(Dialect));
         return connection;

@@ -6,6 +6,25 @@ using MySqlConnector;
 
 namespace CustomerRecords.Tests.Data;
 
+/// <summary>A migration test class run once per engine: each test makes its databases with <see cref="CreateDatabaseAsync"/>.</summary>
+public abstract class MigrationSuite : IDisposable
+{
+    private readonly MigrationDatabases _databases;
+
+    private protected MigrationSuite(MigrationDatabases databases) => _databases = databases;
+
+    private protected SqlDialect Dialect => _databases.Dialect;
+
+    public void Dispose()
+    {
+        _databases.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>A brand-new, empty database: the service's settings for it and a direct connection (not yet open).</summary>
+    private protected Task<(Dictionary<string, string?> Settings, Func<DbConnection> Connect)> CreateDatabaseAsync() => _databases.CreateAsync();
+}
+
 /// <summary>
 /// Where a migration test class gets its databases: one engine, a brand-new empty database per call, each with the
 /// service's settings for it and a direct connection (not yet open) for building and reading it by SQL.

@@ -17,7 +17,7 @@ namespace CustomerRecords.Tests.Data;
 /// A database made by an earlier version upgrades in place: its rows stay, the new migrations apply once,
 /// and an <c>Idempotency-Key</c> answered before the upgrade (recorded as an HTTP status then) still replays.
 /// </summary>
-public abstract partial class MigrationUpgradeTests : IDisposable
+public abstract partial class MigrationUpgradeTests : MigrationSuite
 {
     private const string Route = "POST /customers";
     private const string Key = "upgrade-key-1";
@@ -29,19 +29,10 @@ public abstract partial class MigrationUpgradeTests : IDisposable
 
     private const string OriginalColumns = "id, name, email, phone, created_at, updated_at, version, email_key, name_key";
 
-    private readonly MigrationDatabases _databases;
-
-    private protected MigrationUpgradeTests(MigrationDatabases databases) => _databases = databases;
-
-    private protected SqlDialect Dialect => _databases.Dialect;
-
-    public void Dispose()
+    private protected MigrationUpgradeTests(MigrationDatabases databases)
+        : base(databases)
     {
-        _databases.Dispose();
-        GC.SuppressFinalize(this);
     }
-
-    private Task<(Dictionary<string, string?> Settings, Func<DbConnection> Connect)> CreateDatabaseAsync() => _databases.CreateAsync();
 
     [Fact]
     public async Task ADatabaseOfThePreviousSchemaUpgradesAndReplaysItsAnsweredKeys()
