@@ -18,16 +18,9 @@ public sealed class AppAuthorizationTests : IAsyncLifetime
     {
         var settings = CustomerApiFactory.SqliteSettings(TempDirectory.ForRun());
         _database = settings["ConnectionStrings:Customers"]!;
-        settings["Auth:ApiKeys:0:Name"] = "reporting";
-        settings["Auth:ApiKeys:0:Hash"] = ApiKeyHash.Hash(_readerKey);
-        settings["Auth:ApiKeys:0:Scopes:0"] = Scopes.Read;
-        settings["Auth:ApiKeys:1:Name"] = "crm-sync";
-        settings["Auth:ApiKeys:1:Hash"] = ApiKeyHash.Hash(_writerKey);
-        settings["Auth:ApiKeys:1:Scopes:0"] = Scopes.Read;
-        settings["Auth:ApiKeys:1:Scopes:1"] = Scopes.Write;
-        settings["Auth:ApiKeys:2:Name"] = "privacy-desk";
-        settings["Auth:ApiKeys:2:Hash"] = ApiKeyHash.Hash(_eraserKey);
-        settings["Auth:ApiKeys:2:Scopes:0"] = Scopes.Erase;
+        settings.AddApiKey("reporting", _readerKey, Scopes.Read);
+        settings.AddApiKey("crm-sync", _writerKey, Scopes.Read, Scopes.Write);
+        settings.AddApiKey("privacy-desk", _eraserKey, Scopes.Erase);
         _factory = new CustomerApiFactory(settings);
         _client = _factory.CreateClient();
         return Task.CompletedTask;

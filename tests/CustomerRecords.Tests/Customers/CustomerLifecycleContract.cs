@@ -1,18 +1,14 @@
-using System.Data.Common;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using CustomerRecords.Api.Customers;
-using CustomerRecords.Tests.Docs;
 using CustomerRecords.Tests.Infrastructure;
 using CustomerRecords.Tests.Redaction;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using MySqlConnector;
 
 namespace CustomerRecords.Tests.Customers;
 
@@ -22,48 +18,21 @@ namespace CustomerRecords.Tests.Customers;
 /// and erasure, after which no table and no log holds an erased value. Responses are checked against the
 /// OpenAPI document like the rest of the contract.
 /// </summary>
-public abstract class CustomerLifecycleContract : IAsyncLifetime
+public abstract class CustomerLifecycleContract : ApiContractSuite
 {
     private const string Name = "Lifecycle Lorelei";
     private const string Phone = "+44 20 7946 0958";
 
     private readonly LogCapture _logs = new();
-    private Dictionary<string, string?> _settings = null!;
 
-    protected CustomerApiFactory Factory { get; private set; } = null!;
+    protected override void ConfigureSettings(Dictionary<string, string?> settings) => settings["RateLimit:Enabled"] = "false";
 
-    protected HttpClient Client { get; private set; } = null!;
-
-    /// <summary>Settings pointing at a brand-new, empty database of the engine under test.</summary>
-    protected abstract Task<Dictionary<string, string?>> NewDatabaseSettingsAsync();
-
-    private string Suite => GetType().Name;
-
-    public async Task InitializeAsync()
+    /// <summary>Every log line of the app, at every level, goes to <see cref="_logs"/>: the erasure test reads them all.</summary>
+    protected override void ConfigureHost(IWebHostBuilder builder) => builder.ConfigureLogging(l =>
     {
-        _settings = await NewDatabaseSettingsAsync();
-        _settings[OpenApiTrafficLog.SettingKey] = Suite;
-        _settings["RateLimit:Enabled"] = "false";
-        Factory = new CustomerApiFactory(_settings);
-        var capturing = Factory.WithWebHostBuilder(b => b.ConfigureLogging(l =>
-        {
-            l.SetMinimumLevel(LogLevel.Trace);
-            l.AddProvider(_logs);
-        }));
-        Client = capturing.CreateDefaultClient(new OpenApiConformanceHandler(OpenApiTrafficLog.For(Suite)));
-    }
-
-    public async Task DisposeAsync()
-    {
-        Client.Dispose();
-        await Factory.DisposeAsync();
-        var violations = OpenApiTrafficLog.For(Suite).TakeViolations();
-        Assert.True(violations.Count == 0, $"{violations.Count} exchanges depart from /openapi/v1.json:\n" + string.Join("\n", violations));
-    }
-
-    private DbConnection Connect() => _settings["Database:Provider"] == "mysql"
-        ? new MySqlConnection(_settings["ConnectionStrings:Customers"])
-        : new SqliteConnection(_settings["ConnectionStrings:Customers"]);
+        l.SetMinimumLevel(LogLevel.Trace);
+        l.AddProvider(_logs);
+    });
 
     private async Task<List<Dictionary<string, object?>>> RowsAsync(string sql, params (string Name, object Value)[] parameters)
     {
@@ -402,24 +371,14 @@ public abstract class CustomerLifecycleContract : IAsyncLifetime
 }
 
 /// <summary>The lifecycle over the embedded default.</summary>
-public sealed class SqliteCustomerLifecycleTests : CustomerLifecycleContract, IDisposable
+public sealed class SqliteCustomerLifecycleTests : CustomerLifecycleContract
 {
-    private readonly TempDirectory _directory = new();
-
-    protected override Task<Dictionary<string, string?>> NewDatabaseSettingsAsync() =>
-        Task.FromResult(CustomerApiFactory.SqliteSettings(_directory.Path));
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        _directory.Dispose();
-    }
+    protected override Task<Dictionary<string, string?>> NewDatabaseSettingsAsync() => SqliteDatabaseAsync();
 }
 
 /// <summary>The lifecycle over a real MariaDB server.</summary>
 [Collection(MariaDbCollection.Name)]
 public sealed class MariaDbCustomerLifecycleTests(MariaDbFixture mariaDb) : CustomerLifecycleContract
 {
-    protected override async Task<Dictionary<string, string?>> NewDatabaseSettingsAsync() =>
-        CustomerApiFactory.MySqlSettings(await mariaDb.CreateDatabaseAsync());
+    protected override Task<Dictionary<string, string?>> NewDatabaseSettingsAsync() => MariaDbDatabaseAsync(mariaDb, seedSampleData: false);
 }

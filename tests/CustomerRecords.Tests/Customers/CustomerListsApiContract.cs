@@ -5,7 +5,6 @@ using System.Net;
 using System.Text.Json.Nodes;
 using CustomerRecords.Api.Customers;
 using CustomerRecords.Api.Data;
-using CustomerRecords.Tests.Docs;
 using CustomerRecords.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -16,36 +15,12 @@ namespace CustomerRecords.Tests.Customers;
 /// <c>count</c>. Each engine runs every test through a subclass, on a fresh database holding the three sample
 /// customers; every response is checked against the served OpenAPI document.
 /// </summary>
-public abstract class CustomerListsApiContract : IAsyncLifetime
+public abstract class CustomerListsApiContract : ApiContractSuite
 {
     private const int SampleCustomers = 3;
 
-    protected CustomerApiFactory Factory { get; private set; } = null!;
-
-    protected HttpClient Client { get; private set; } = null!;
-
-    protected abstract Task<Dictionary<string, string?>> NewDatabaseSettingsAsync();
-
     /// <summary>What <c>count=estimated</c> answers for the whole live listing, read the way the engine keeps it; null where it counts exactly.</summary>
     private protected abstract Task<long?> TableStatisticsRowsAsync(AppDatabase database);
-
-    private string Suite => GetType().Name;
-
-    public virtual async Task InitializeAsync()
-    {
-        var settings = await NewDatabaseSettingsAsync();
-        settings[OpenApiTrafficLog.SettingKey] = Suite;
-        Factory = new CustomerApiFactory(settings);
-        Client = Factory.CreateClient();
-    }
-
-    public virtual async Task DisposeAsync()
-    {
-        Client.Dispose();
-        await Factory.DisposeAsync();
-        var violations = OpenApiTrafficLog.For(Suite).TakeViolations();
-        Assert.True(violations.Count == 0, $"{violations.Count} exchanges depart from /openapi/v1.json:\n" + string.Join("\n", violations));
-    }
 
     private AppDatabase Database => Factory.Services.GetRequiredService<AppDatabase>();
 
@@ -70,12 +45,7 @@ public abstract class CustomerListsApiContract : IAsyncLifetime
     private async Task DeleteAsync(int id) =>
         Assert.Equal(HttpStatusCode.NoContent, (await Client.DeleteAsync(new Uri($"/customers/{id}", UriKind.Relative))).StatusCode);
 
-    private async Task<JsonObject> PageAsync(string query)
-    {
-        var response = await Client.GetAsync(new Uri("/customers?" + query, UriKind.Relative));
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{query}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        return await response.ReadObjectAsync();
-    }
+    private Task<JsonObject> PageAsync(string query) => GetObjectAsync("/customers?" + query);
 
     /// <summary>Every page of <paramref name="query"/>, <paramref name="limit"/> at a time: the items in order, and the pages' totals.</summary>
     private async Task<(List<JsonObject> Items, List<long?> Totals)> WalkAsync(string query, int limit)
@@ -99,14 +69,6 @@ public abstract class CustomerListsApiContract : IAsyncLifetime
     }
 
     private static List<int> Ids(IEnumerable<JsonObject> items) => items.Select(i => (int)i["id"]!).ToList();
-
-    private static async Task AssertValidationAsync(HttpResponseMessage response, string parameter)
-    {
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var problem = await response.ReadObjectAsync();
-        Assert.Equal("urn:customer-records:problem:validation", (string?)problem["type"]);
-        Assert.NotNull(problem["errors"]![parameter]);
-    }
 
     private async Task ExecuteAsync(string sql, params (string Name, object? Value)[] parameters)
     {
@@ -328,31 +290,16 @@ public abstract class CustomerListsApiContract : IAsyncLifetime
 /// <summary>The lifecycle list contract on the embedded default: a SQLite file per test.</summary>
 public sealed class SqliteCustomerListsApiTests : CustomerListsApiContract
 {
-    private readonly TempDirectory _directory = new();
-
-    protected override Task<Dictionary<string, string?>> NewDatabaseSettingsAsync() =>
-        Task.FromResult(CustomerApiFactory.SqliteSettings(_directory.Path));
+    protected override Task<Dictionary<string, string?>> NewDatabaseSettingsAsync() => SqliteDatabaseAsync();
 
     private protected override Task<long?> TableStatisticsRowsAsync(AppDatabase database) => Task.FromResult<long?>(null);
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        _directory.Dispose();
-    }
 }
 
 /// <summary>The lifecycle list contract over a real MariaDB server, with the sample customers seeded.</summary>
 [Collection(MariaDbCollection.Name)]
 public sealed class MariaDbCustomerListsApiTests(MariaDbFixture mariaDb) : CustomerListsApiContract
 {
-    protected override async Task<Dictionary<string, string?>> NewDatabaseSettingsAsync()
-    {
-        var settings = CustomerApiFactory.MySqlSettings(await mariaDb.CreateDatabaseAsync());
-        settings["Database:SeedSampleData"] = "true";
-        return settings;
-    }
+    protected override Task<Dictionary<string, string?>> NewDatabaseSettingsAsync() => MariaDbDatabaseAsync(mariaDb, seedSampleData: true);
 
     private protected override async Task<long?> TableStatisticsRowsAsync(AppDatabase database)
     {

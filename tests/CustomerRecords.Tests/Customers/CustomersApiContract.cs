@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
-using CustomerRecords.Tests.Docs;
 using CustomerRecords.Tests.Infrastructure;
 
 namespace CustomerRecords.Tests.Customers;
@@ -11,35 +10,8 @@ namespace CustomerRecords.Tests.Customers;
 /// The HTTP contract of <c>/customers</c> and the original routes. Each engine runs every test here
 /// through a subclass; each test gets its own, freshly migrated database.
 /// </summary>
-public abstract class CustomersApiContract : IAsyncLifetime
+public abstract class CustomersApiContract : ApiContractSuite
 {
-    protected CustomerApiFactory Factory { get; private set; } = null!;
-
-    protected HttpClient Client { get; private set; } = null!;
-
-    /// <summary>Settings pointing at a brand-new, empty database of the engine under test.</summary>
-    protected abstract Task<Dictionary<string, string?>> NewDatabaseSettingsAsync();
-
-    /// <summary>The suite's name in the OpenAPI conformance log: one per engine.</summary>
-    private string Suite => GetType().Name;
-
-    public virtual async Task InitializeAsync()
-    {
-        var settings = await NewDatabaseSettingsAsync();
-        // Every response of this suite is checked against the served OpenAPI document (Docs/OpenApiConformanceHandler).
-        settings[OpenApiTrafficLog.SettingKey] = Suite;
-        Factory = new CustomerApiFactory(settings);
-        Client = Factory.CreateClient();
-    }
-
-    public virtual async Task DisposeAsync()
-    {
-        Client.Dispose();
-        await Factory.DisposeAsync();
-        var violations = OpenApiTrafficLog.For(Suite).TakeViolations();
-        Assert.True(violations.Count == 0, $"{violations.Count} exchanges depart from /openapi/v1.json:\n" + string.Join("\n", violations));
-    }
-
     protected async Task<JsonObject> CreateAsync(string? name = null, string? email = null, string? phone = null)
     {
         var response = await Client.PostAsync("/customers", Json.Body(new { name = name ?? "Test Customer", email = email ?? Json.UniqueEmail(), phone }));
@@ -444,11 +416,7 @@ public abstract class CustomersApiContract : IAsyncLifetime
     public async Task DataSurvivesARestartOfTheService()
     {
         var created = await CreateAsync(name: "Persistent");
-        Client.Dispose();
-        await Factory.DisposeAsync();
-
-        Factory = new CustomerApiFactory(Factory.Settings);
-        Client = Factory.CreateClient();
+        await RestartAsync();
         var read = await (await Client.GetAsync($"/customers/{(int)created["id"]!}")).ReadObjectAsync();
         Assert.Equal("Persistent", (string?)read["name"]);
 

@@ -20,13 +20,8 @@ public sealed class DeletedListingScopeTests : IAsyncLifetime
     public Task InitializeAsync()
     {
         var settings = CustomerApiFactory.SqliteSettings(TempDirectory.ForRun());
-        settings["Auth:ApiKeys:0:Name"] = "reporting";
-        settings["Auth:ApiKeys:0:Hash"] = ApiKeyHash.Hash(_readerKey);
-        settings["Auth:ApiKeys:0:Scopes:0"] = Scopes.Read;
-        settings["Auth:ApiKeys:1:Name"] = "crm-sync";
-        settings["Auth:ApiKeys:1:Hash"] = ApiKeyHash.Hash(_writerKey);
-        settings["Auth:ApiKeys:1:Scopes:0"] = Scopes.Read;
-        settings["Auth:ApiKeys:1:Scopes:1"] = Scopes.Write;
+        settings.AddApiKey("reporting", _readerKey, Scopes.Read);
+        settings.AddApiKey("crm-sync", _writerKey, Scopes.Read, Scopes.Write);
         _factory = new CustomerApiFactory(settings);
         _client = _factory.CreateClient();
         return Task.CompletedTask;

@@ -10,12 +10,7 @@ namespace CustomerRecords.Tests.Customers;
 [Collection(MariaDbCollection.Name)]
 public sealed class MariaDbCustomersApiTests(MariaDbFixture mariaDb) : CustomersApiContract
 {
-    protected override async Task<Dictionary<string, string?>> NewDatabaseSettingsAsync()
-    {
-        var settings = CustomerApiFactory.MySqlSettings(await mariaDb.CreateDatabaseAsync());
-        settings["Database:SeedSampleData"] = "true";
-        return settings;
-    }
+    protected override Task<Dictionary<string, string?>> NewDatabaseSettingsAsync() => MariaDbDatabaseAsync(mariaDb, seedSampleData: true);
 }
 
 /// <summary>List pages read an index in order on MariaDB too (no filesort).</summary>

@@ -4,9 +4,7 @@ using System.Net;
 using CustomerRecords.Api.Data;
 using CustomerRecords.Tests.Infrastructure;
 using CustomerRecords.Tests.Redaction;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
-using MySqlConnector;
 using static CustomerRecords.Tests.Data.MigrationSql;
 
 namespace CustomerRecords.Tests.Data;
@@ -16,16 +14,17 @@ namespace CustomerRecords.Tests.Data;
 /// scheduled together) take turns migrating it: both start, each migration is applied and recorded once, nothing
 /// is logged as an error, and the schema is the one a single instance makes.
 /// </summary>
-public abstract class ConcurrentMigrationTests
+public abstract class ConcurrentMigrationTests : MigrationSuite
 {
     /// <summary>Each case is raced this many times, on a new database each time, to give a race its chances.</summary>
     private const int Rounds = 3;
 
     private const int PreviousSchema = 4;
 
-    private protected abstract SqlDialect Dialect { get; }
-
-    protected abstract Task<(Dictionary<string, string?> Settings, Func<DbConnection> Connect)> CreateDatabaseAsync();
+    private protected ConcurrentMigrationTests(MigrationDatabases databases)
+        : base(databases)
+    {
+    }
 
     [Fact]
     public Task TwoInstancesStartingTogetherOnAnEmptyDatabaseMigrateItOnce() => RaceAsync(previousSchema: false);
@@ -59,10 +58,7 @@ public abstract class ConcurrentMigrationTests
                 await using var connection = connect();
                 await connection.OpenAsync();
                 await ApplyAsync(connection, Dialect, Migrator.LoadScripts(Dialect).Where(s => s.Version <= PreviousSchema));
-                await ExecuteAsync(connection, """
-                    INSERT INTO customers (name, email, phone, created_at, updated_at, version, email_key, name_key)
-                    VALUES ('Raced Upgrade', 'Raced.Upgrade@example.com', NULL, @at, @at, 3, 'raced.upgrade@example.com', 'raced upgrade')
-                    """, ("@at", new DateTime(2026, 10, 5, 12, 0, 0, DateTimeKind.Utc)));
+                await InsertCustomerAsync(connection, "Raced Upgrade", "Raced.Upgrade@example.com", new DateTime(2026, 10, 5, 12, 0, 0, DateTimeKind.Utc), version: 3);
             }
 
             var logs = new[] { new LogCapture(), new LogCapture() };
@@ -106,35 +102,7 @@ public abstract class ConcurrentMigrationTests
     }
 }
 
-public sealed class SqliteConcurrentMigrationTests : ConcurrentMigrationTests, IDisposable
-{
-    private readonly TempDirectory _directory = new();
-
-    private protected override SqlDialect Dialect => SqlDialect.Sqlite;
-
-    protected override Task<(Dictionary<string, string?> Settings, Func<DbConnection> Connect)> CreateDatabaseAsync()
-    {
-        var file = Path.Combine(_directory.Path, $"{Guid.NewGuid():N}.db");
-        var settings = CustomerApiFactory.SqliteSettings(_directory.Path);
-        settings["ConnectionStrings:Customers"] = $"Data Source={file}";
-        return Task.FromResult<(Dictionary<string, string?>, Func<DbConnection>)>((settings, () => new SqliteConnection($"Data Source={file}")));
-    }
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        _directory.Dispose();
-    }
-}
+public sealed class SqliteConcurrentMigrationTests() : ConcurrentMigrationTests(new SqliteMigrationDatabases());
 
 [Collection(MariaDbCollection.Name)]
-public sealed class MariaDbConcurrentMigrationTests(MariaDbFixture mariaDb) : ConcurrentMigrationTests
-{
-    private protected override SqlDialect Dialect => SqlDialect.MySql;
-
-    protected override async Task<(Dictionary<string, string?> Settings, Func<DbConnection> Connect)> CreateDatabaseAsync()
-    {
-        var connectionString = await mariaDb.CreateDatabaseAsync();
-        return (CustomerApiFactory.MySqlSettings(connectionString), () => new MySqlConnection(connectionString));
-    }
-}
+public sealed class MariaDbConcurrentMigrationTests(MariaDbFixture mariaDb) : ConcurrentMigrationTests(new MariaDbMigrationDatabases(mariaDb));

@@ -1,8 +1,6 @@
 using System.Data.Common;
 using CustomerRecords.Api.Data;
 using CustomerRecords.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
-using MySqlConnector;
 using static CustomerRecords.Tests.Data.MigrationSql;
 
 namespace CustomerRecords.Tests.Data;
@@ -12,13 +10,23 @@ namespace CustomerRecords.Tests.Data;
 /// live_email_key; SQLite: a partial unique index), and a breach is an error <see cref="SqlDialect.IsUniqueViolation"/>
 /// recognises, which is what the service answers as 409.
 /// </summary>
-public abstract class LiveEmailUniquenessTests
+public abstract class LiveEmailUniquenessTests : MigrationSuite
 {
     private static readonly DateTime At = new(2026, 11, 3, 14, 0, 0, DateTimeKind.Utc);
 
-    private protected abstract SqlDialect Dialect { get; }
+    private protected LiveEmailUniquenessTests(MigrationDatabases databases)
+        : base(databases)
+    {
+    }
 
-    protected abstract Task<DbConnection> OpenMigratedAsync();
+    /// <summary>A connection, open, to a new database with every migration applied.</summary>
+    private async Task<DbConnection> OpenMigratedAsync()
+    {
+        var connection = (await CreateDatabaseAsync()).Connect();
+        await connection.OpenAsync();
+        await ApplyAsync(connection, Dialect, Migrator.LoadScripts(Dialect));
+        return connection;
+    }
 
     [Fact]
     public async Task ADeletedRowDoesNotHoldItsEmailAgainstALiveOne()
@@ -68,36 +76,9 @@ public abstract class LiveEmailUniquenessTests
             INSERT INTO customers (name, email, phone, created_at, updated_at, version, email_key, name_key, deleted_at)
             VALUES ('Same Email', @email, NULL, @at, @at, 1, @email_key, 'same email', @deleted_at)
             """), ("@email", email), ("@email_key", email.ToLowerInvariant()), ("@at", At), ("@deleted_at", deletedAt));
-
-    private protected static async Task<DbConnection> MigrateAsync(DbConnection connection, SqlDialect dialect)
-    {
-        await connection.OpenAsync();
-        await ApplyAsync(connection, dialect, Migrator.LoadScripts(dialect));
-        return connection;
-    }
 }
 
-public sealed class SqliteLiveEmailUniquenessTests : LiveEmailUniquenessTests, IDisposable
-{
-    private readonly TempDirectory _directory = new();
-
-    private protected override SqlDialect Dialect => SqlDialect.Sqlite;
-
-    protected override Task<DbConnection> OpenMigratedAsync() =>
-        MigrateAsync(new SqliteConnection($"Data Source={Path.Combine(_directory.Path, $"{Guid.NewGuid():N}.db")}"), Dialect);
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        _directory.Dispose();
-    }
-}
+public sealed class SqliteLiveEmailUniquenessTests() : LiveEmailUniquenessTests(new SqliteMigrationDatabases());
 
 [Collection(MariaDbCollection.Name)]
-public sealed class MariaDbLiveEmailUniquenessTests(MariaDbFixture mariaDb) : LiveEmailUniquenessTests
-{
-    private protected override SqlDialect Dialect => SqlDialect.MySql;
-
-    protected override async Task<DbConnection> OpenMigratedAsync() =>
-        await MigrateAsync(new MySqlConnection(await mariaDb.CreateDatabaseAsync()), Dialect);
-}
+public sealed class MariaDbLiveEmailUniquenessTests(MariaDbFixture mariaDb) : LiveEmailUniquenessTests(new MariaDbMigrationDatabases(mariaDb));

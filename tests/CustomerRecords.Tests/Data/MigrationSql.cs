@@ -4,9 +4,25 @@ using CustomerRecords.Api.Data;
 
 namespace CustomerRecords.Tests.Data;
 
-/// <summary>Plain SQL helpers for the migration tests: building an older schema, reading rows and describing a schema.</summary>
+/// <summary>
+/// Plain SQL helpers for the migration tests (their databases come from <see cref="MigrationDatabases"/>): building
+/// an older schema, writing and reading rows and describing a schema.
+/// </summary>
 internal static class MigrationSql
 {
+    /// <summary>
+    /// Inserts a customer with only the columns every schema version has (1–4 had no deleted_at), its email and name
+    /// keys lower-cased; <paramref name="updatedAt"/> defaults to <paramref name="createdAt"/>.
+    /// </summary>
+    public static Task<int> InsertCustomerAsync(
+        DbConnection connection, string name, string email, DateTime createdAt, int version = 1, string? phone = null, DateTime? updatedAt = null) =>
+        ExecuteAsync(connection, """
+            INSERT INTO customers (name, email, phone, created_at, updated_at, version, email_key, name_key)
+            VALUES (@name, @email, @phone, @created, @updated, @version, @email_key, @name_key)
+            """,
+            ("@name", name), ("@email", email), ("@phone", phone), ("@created", createdAt), ("@updated", updatedAt ?? createdAt),
+            ("@version", version), ("@email_key", email.ToLowerInvariant()), ("@name_key", name.ToLowerInvariant()));
+
     /// <summary>Applies <paramref name="scripts"/> and records each, as the migrator of the version that had them did.</summary>
     public static async Task ApplyAsync(DbConnection connection, SqlDialect dialect, IEnumerable<Migrator.Script> scripts)
     {

@@ -8,9 +8,7 @@ using CustomerRecords.Tests.Infrastructure;
 using CustomerRecords.Tests.Redaction;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
-using MySqlConnector;
 using static CustomerRecords.Tests.Data.MigrationSql;
 
 namespace CustomerRecords.Tests.Data;
@@ -19,7 +17,7 @@ namespace CustomerRecords.Tests.Data;
 /// A database made by an earlier version upgrades in place: its rows stay, the new migrations apply once,
 /// and an <c>Idempotency-Key</c> answered before the upgrade (recorded as an HTTP status then) still replays.
 /// </summary>
-public abstract partial class MigrationUpgradeTests
+public abstract partial class MigrationUpgradeTests : MigrationSuite
 {
     private const string Route = "POST /customers";
     private const string Key = "upgrade-key-1";
@@ -31,9 +29,10 @@ public abstract partial class MigrationUpgradeTests
 
     private const string OriginalColumns = "id, name, email, phone, created_at, updated_at, version, email_key, name_key";
 
-    private protected abstract SqlDialect Dialect { get; }
-
-    protected abstract Task<(Dictionary<string, string?> Settings, Func<DbConnection> Connect)> CreateDatabaseAsync();
+    private protected MigrationUpgradeTests(MigrationDatabases databases)
+        : base(databases)
+    {
+    }
 
     [Fact]
     public async Task ADatabaseOfThePreviousSchemaUpgradesAndReplaysItsAnsweredKeys()
@@ -43,10 +42,7 @@ public abstract partial class MigrationUpgradeTests
         {
             await connection.OpenAsync();
             await ApplyAsync(connection, Dialect, Migrator.LoadScripts(Dialect).Where(s => s.Version <= 2));
-            await ExecuteAsync(connection, """
-                INSERT INTO customers (name, email, phone, created_at, updated_at, version, email_key, name_key)
-                VALUES ('Before Upgrade', 'before.upgrade@example.com', NULL, @at, @at, 1, 'before.upgrade@example.com', 'before upgrade')
-                """, ("@at", new DateTime(2026, 11, 1, 10, 0, 0, DateTimeKind.Utc)));
+            await InsertCustomerAsync(connection, "Before Upgrade", "before.upgrade@example.com", new DateTime(2026, 11, 1, 10, 0, 0, DateTimeKind.Utc));
             await ExecuteAsync(connection, """
                 INSERT INTO idempotency_keys (idempotency_key, request_hash, owner, created_at, locked_until, status_code, response_body)
                 VALUES (@key, @hash, 'old-owner', @now, @now, 201, @body)
@@ -92,14 +88,9 @@ public abstract partial class MigrationUpgradeTests
             var first = new DateTime(2026, 9, 30, 8, 15, 42, DateTimeKind.Utc).AddTicks(1_234_560); // microseconds: DATETIME(6)
             for (var i = 1; i <= 5; i++)
             {
-                var email = $"Old.Customer{i}@Example.com";
-                await ExecuteAsync(connection, """
-                    INSERT INTO customers (name, email, phone, created_at, updated_at, version, email_key, name_key)
-                    VALUES (@name, @email, @phone, @created, @updated, @version, @email_key, @name_key)
-                    """,
-                    ("@name", $"Old Customer {i}"), ("@email", email), ("@phone", i % 2 == 0 ? null : $"+1-555-010{i}"),
-                    ("@created", first.AddDays(i)), ("@updated", first.AddDays(i).AddMinutes(i * 7).AddTicks(i * 10)),
-                    ("@version", i), ("@email_key", email.ToLowerInvariant()), ("@name_key", $"old customer {i}"));
+                await InsertCustomerAsync(
+                    connection, $"Old Customer {i}", $"Old.Customer{i}@Example.com", first.AddDays(i), version: i,
+                    phone: i % 2 == 0 ? null : $"+1-555-010{i}", updatedAt: first.AddDays(i).AddMinutes(i * 7).AddTicks(i * 10));
             }
 
             highestEver = await ScalarAsync(connection, "SELECT MAX(id) FROM customers");
@@ -226,10 +217,7 @@ public abstract partial class MigrationUpgradeTests
         {
             await connection.OpenAsync();
             await ApplyAsync(connection, Dialect, scripts.Where(s => s.Version <= 5));
-            await ExecuteAsync(connection, """
-                INSERT INTO customers (name, email, phone, created_at, updated_at, version, email_key, name_key)
-                VALUES ('Crash Survivor', 'crash.survivor@example.com', NULL, @at, @at, 1, 'crash.survivor@example.com', 'crash survivor')
-                """, ("@at", new DateTime(2026, 11, 2, 9, 0, 0, DateTimeKind.Utc)));
+            await InsertCustomerAsync(connection, "Crash Survivor", "crash.survivor@example.com", new DateTime(2026, 11, 2, 9, 0, 0, DateTimeKind.Utc));
             await ExecuteAsync(connection, scripts.Single(s => s.Version == 6).Sql);
             crashed = await SchemaAsync(connection, Dialect);
         }
@@ -285,35 +273,7 @@ public abstract partial class MigrationUpgradeTests
     private static partial Regex VersionPair();
 }
 
-public sealed class SqliteMigrationUpgradeTests : MigrationUpgradeTests, IDisposable
-{
-    private readonly TempDirectory _directory = new();
-
-    private protected override SqlDialect Dialect => SqlDialect.Sqlite;
-
-    protected override Task<(Dictionary<string, string?> Settings, Func<DbConnection> Connect)> CreateDatabaseAsync()
-    {
-        var file = Path.Combine(_directory.Path, $"{Guid.NewGuid():N}.db");
-        var settings = CustomerApiFactory.SqliteSettings(_directory.Path);
-        settings["ConnectionStrings:Customers"] = $"Data Source={file}";
-        return Task.FromResult<(Dictionary<string, string?>, Func<DbConnection>)>((settings, () => new SqliteConnection($"Data Source={file}")));
-    }
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        _directory.Dispose();
-    }
-}
+public sealed class SqliteMigrationUpgradeTests() : MigrationUpgradeTests(new SqliteMigrationDatabases());
 
 [Collection(MariaDbCollection.Name)]
-public sealed class MariaDbMigrationUpgradeTests(MariaDbFixture mariaDb) : MigrationUpgradeTests
-{
-    private protected override SqlDialect Dialect => SqlDialect.MySql;
-
-    protected override async Task<(Dictionary<string, string?> Settings, Func<DbConnection> Connect)> CreateDatabaseAsync()
-    {
-        var connectionString = await mariaDb.CreateDatabaseAsync();
-        return (CustomerApiFactory.MySqlSettings(connectionString), () => new MySqlConnection(connectionString));
-    }
-}
+public sealed class MariaDbMigrationUpgradeTests(MariaDbFixture mariaDb) : MigrationUpgradeTests(new MariaDbMigrationDatabases(mariaDb));

@@ -33,13 +33,8 @@ public sealed class OpenApiConformanceWalkTests
         var readerKey = ApiKeyHash.GenerateKey();
         var writerKey = ApiKeyHash.GenerateKey();
         var settings = Settings(suite);
-        settings["Auth:ApiKeys:0:Name"] = "reporting";
-        settings["Auth:ApiKeys:0:Hash"] = ApiKeyHash.Hash(readerKey);
-        settings["Auth:ApiKeys:0:Scopes:0"] = Scopes.Read;
-        settings["Auth:ApiKeys:1:Name"] = "crm-sync";
-        settings["Auth:ApiKeys:1:Hash"] = ApiKeyHash.Hash(writerKey);
-        settings["Auth:ApiKeys:1:Scopes:0"] = Scopes.Read;
-        settings["Auth:ApiKeys:1:Scopes:1"] = Scopes.Write;
+        settings.AddApiKey("reporting", readerKey, Scopes.Read);
+        settings.AddApiKey("crm-sync", writerKey, Scopes.Read, Scopes.Write);
         settings["RateLimit:Enabled"] = "false";
         await using var factory = new CustomerApiFactory(settings);
         using var anonymous = factory.CreateClient();

@@ -54,9 +54,7 @@ public sealed class OpenApiLintTests
 
         if (configuration.Contains("api-keys", StringComparison.Ordinal))
         {
-            settings["Auth:ApiKeys:0:Name"] = "reporting";
-            settings["Auth:ApiKeys:0:Hash"] = ApiKeyHash.Hash(ApiKeyHash.GenerateKey());
-            settings["Auth:ApiKeys:0:Scopes:0"] = Scopes.Read;
+            settings.AddApiKey("reporting", ApiKeyHash.GenerateKey(), Scopes.Read);
         }
 
         await using var factory = new CustomerApiFactory(settings);

@@ -27,13 +27,8 @@ public sealed class ProblemTypesTests : IAsyncLifetime
     public Task InitializeAsync()
     {
         var settings = CustomerApiFactory.SqliteSettings(_directory.Path);
-        settings["Auth:ApiKeys:0:Name"] = "reader";
-        settings["Auth:ApiKeys:0:Hash"] = ApiKeyHash.Hash(ReadKey);
-        settings["Auth:ApiKeys:0:Scopes:0"] = Scopes.Read;
-        settings["Auth:ApiKeys:1:Name"] = "writer";
-        settings["Auth:ApiKeys:1:Hash"] = ApiKeyHash.Hash(WriteKey);
-        settings["Auth:ApiKeys:1:Scopes:0"] = Scopes.Read;
-        settings["Auth:ApiKeys:1:Scopes:1"] = Scopes.Write;
+        settings.AddApiKey("reader", ReadKey, Scopes.Read);
+        settings.AddApiKey("writer", WriteKey, Scopes.Read, Scopes.Write);
         settings["RateLimit:Enabled"] = "false";
         _factory = new CustomerApiFactory(settings);
         _client = _factory.CreateClient();

@@ -16,9 +16,7 @@ public sealed class HistoryAccessTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var settings = CustomerApiFactory.SqliteSettings(TempDirectory.ForRun());
-        settings["Auth:ApiKeys:0:Name"] = "reporting";
-        settings["Auth:ApiKeys:0:Hash"] = ApiKeyHash.Hash(_readerKey);
-        settings["Auth:ApiKeys:0:Scopes:0"] = Scopes.Read;
+        settings.AddApiKey("reporting", _readerKey, Scopes.Read);
         _factory = new CustomerApiFactory(settings);
         _client = _factory.CreateClient();
         _id = EventRows.UnusedCustomerId();

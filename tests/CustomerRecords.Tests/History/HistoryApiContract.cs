@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using CustomerRecords.Api.History;
-using CustomerRecords.Tests.Docs;
 using CustomerRecords.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -13,66 +12,14 @@ namespace CustomerRecords.Tests.History;
 /// retention purge. Each engine runs every test through a subclass, on its own freshly migrated database; every
 /// response is checked against the served OpenAPI document.
 /// </summary>
-public abstract class HistoryApiContract : IAsyncLifetime
+public abstract class HistoryApiContract : ApiContractSuite
 {
     private const string CreatedChanges = """{"name":{"before":null,"after":"Ann Example"},"email":{"before":null,"after":"ann@example.com"},"phone":{"before":null,"after":"+1 555 0100"}}""";
     private const string UpdatedChanges = """{"email":{"before":"ann@example.com","after":"ann.b@example.com"}}""";
 
-    protected CustomerApiFactory Factory { get; private set; } = null!;
-
-    protected HttpClient Client { get; private set; } = null!;
-
-    /// <summary>Settings pointing at a brand-new, empty database of the engine under test.</summary>
-    protected abstract Task<Dictionary<string, string?>> NewDatabaseSettingsAsync();
-
-    private string Suite => GetType().Name;
-
-    private Dictionary<string, string?> _settings = null!;
-
-    public virtual async Task InitializeAsync()
-    {
-        _settings = await NewDatabaseSettingsAsync();
-        _settings[OpenApiTrafficLog.SettingKey] = Suite;
-        // One cursor key for every instance of the test, as behind a load balancer.
-        _settings["Customers:CursorKey"] = "history-contract-cursor-key-0123456789abcdef";
-        Factory = new CustomerApiFactory(_settings);
-        Client = Factory.CreateClient();
-    }
-
-    public virtual async Task DisposeAsync()
-    {
-        Client.Dispose();
-        await Factory.DisposeAsync();
-        var violations = OpenApiTrafficLog.For(Suite).TakeViolations();
-        Assert.True(violations.Count == 0, $"{violations.Count} exchanges depart from /openapi/v1.json:\n" + string.Join("\n", violations));
-    }
-
-    /// <summary>Another instance of the service on the same database.</summary>
-    protected CustomerApiFactory SecondInstance(params (string Key, string? Value)[] extra)
-    {
-        var settings = new Dictionary<string, string?>(_settings);
-        foreach (var (key, value) in extra)
-        {
-            settings[key] = value;
-        }
-
-        return new CustomerApiFactory(settings);
-    }
-
-    private static async Task AssertValidationAsync(HttpResponseMessage response, string field)
-    {
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var problem = await response.ReadObjectAsync();
-        Assert.Equal("urn:customer-records:problem:validation", (string?)problem["type"]);
-        Assert.NotNull(problem["errors"]?[field]);
-    }
-
-    private async Task<JsonObject> GetObjectAsync(string path)
-    {
-        var response = await Client.GetAsync(path);
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        return await response.ReadObjectAsync();
-    }
+    // One cursor key for every instance of the test, as behind a load balancer.
+    protected override void ConfigureSettings(Dictionary<string, string?> settings) =>
+        settings["Customers:CursorKey"] = "history-contract-cursor-key-0123456789abcdef";
 
     /// <summary>A customer with no row and three events: created, updated, deleted (as a purged customer would have).</summary>
     private async Task<(int Id, long[] Seqs)> ThreeEventsAsync(DateTime? erasedAt = null)

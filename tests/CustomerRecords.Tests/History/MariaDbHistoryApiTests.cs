@@ -6,10 +6,5 @@ namespace CustomerRecords.Tests.History;
 [Collection(MariaDbCollection.Name)]
 public sealed class MariaDbHistoryApiTests(MariaDbFixture mariaDb) : HistoryApiContract
 {
-    protected override async Task<Dictionary<string, string?>> NewDatabaseSettingsAsync()
-    {
-        var settings = CustomerApiFactory.MySqlSettings(await mariaDb.CreateDatabaseAsync());
-        settings["Database:SeedSampleData"] = "true";
-        return settings;
-    }
+    protected override Task<Dictionary<string, string?>> NewDatabaseSettingsAsync() => MariaDbDatabaseAsync(mariaDb, seedSampleData: true);
 }

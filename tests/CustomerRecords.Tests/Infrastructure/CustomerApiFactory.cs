@@ -6,8 +6,12 @@ using Microsoft.Extensions.Logging;
 
 namespace CustomerRecords.Tests.Infrastructure;
 
-/// <summary>The real app in-process, configured by a plain settings dictionary.</summary>
-public sealed class CustomerApiFactory(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
+/// <summary>
+/// The real app in-process, configured by a plain settings dictionary; <paramref name="configureHost"/>, when given,
+/// configures the host further after that (extra log providers, say), so the factory's own host is the one configured.
+/// </summary>
+public sealed class CustomerApiFactory(IReadOnlyDictionary<string, string?> settings, Action<IWebHostBuilder>? configureHost = null)
+    : WebApplicationFactory<Program>
 {
     public IReadOnlyDictionary<string, string?> Settings { get; } = settings;
 
@@ -42,6 +46,7 @@ public sealed class CustomerApiFactory(IReadOnlyDictionary<string, string?> sett
         builder.UseEnvironment("Testing");
         builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(Settings));
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        configureHost?.Invoke(builder);
     }
 }
 
