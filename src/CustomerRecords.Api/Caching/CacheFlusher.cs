@@ -22,7 +22,7 @@ internal sealed class CacheFlushOptions
 /// the deployment's (<c>{prefix}:...</c>, or FusionCache's <c>v{n}:{prefix}:...</c>), and UNLINK of each (one key per
 /// command, so a cluster routes each to its slot). Other deployments' keys are left alone.
 /// </summary>
-internal sealed partial class CacheFlusher(RedisConnection connection, IOptions<CacheOptions> options, IOptions<CacheFlushOptions> flush, ILogger<CacheFlusher> logger) : IHostedService
+internal sealed partial class CacheFlusher(IServiceProvider services, IOptions<CacheOptions> options, IOptions<CacheFlushOptions> flush, ILogger<CacheFlusher> logger) : IHostedService
 {
     /// <summary>How long after one instance's start-up flush other instances' start-up flushes are skipped.</summary>
     public static readonly TimeSpan StartGuard = TimeSpan.FromMinutes(1);
@@ -98,7 +98,8 @@ internal sealed partial class CacheFlusher(RedisConnection connection, IOptions<
 
     private async Task<IConnectionMultiplexer> ConnectedAsync(CancellationToken ct)
     {
-        var multiplexer = await connection.GetAsync().WaitAsync(ct);
+        // Resolved here, not injected: outside Redis mode there is no Redis connection to make.
+        var multiplexer = await services.GetRequiredService<RedisConnection>().GetAsync().WaitAsync(ct);
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
         wait.CancelAfter(ConnectWait);
         while (!multiplexer.IsConnected)

@@ -192,7 +192,7 @@ internal sealed partial class ResilientDb
                 var connection = waited && left > TimeSpan.Zero ? await open.WaitAsync(left, _clock, ct) : await open;
                 if (waited && Interlocked.Exchange(ref _waitingForResume, 0) == 1)
                 {
-                    var waitedMs = _clock.GetElapsedTime(started).TotalMilliseconds;
+                    var waitedMs = (long)_clock.GetElapsedTime(started).TotalMilliseconds;
                     LogResumed(_logger, waitedMs);
                 }
 
@@ -375,7 +375,7 @@ internal sealed partial class ResilientDb
     private static partial void LogWaitingForResume(ILogger logger, double seconds);
 
     [LoggerMessage(EventId = 1105, Level = LogLevel.Information, Message = "The database accepted a connection after {WaitedMs} ms of waiting")]
-    private static partial void LogResumed(ILogger logger, double waitedMs);
+    private static partial void LogResumed(ILogger logger, long waitedMs);
 
     [LoggerMessage(EventId = 1106, Level = LogLevel.Debug, Message = "The database did not accept a connection within Database:ResumeTimeout ({Seconds} s); answering 503")]
     private static partial void LogResumeTimedOut(ILogger logger, double seconds);
