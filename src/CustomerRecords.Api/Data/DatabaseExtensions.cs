@@ -98,7 +98,7 @@ internal static partial class DatabaseExtensions
         {
             status = await app.Services.GetRequiredService<Migrator>().StatusAsync(ct);
         }
-        catch (DbException e) when (WriteForwarding.IsUnknownVariable(e))
+        catch (Exception e) when (WriteForwarding.IsUnknownVariable(e) || WriteForwarding.IsUnknownVariable(e.InnerException))
         {
             throw new InvalidOperationException(WriteForwarding.UnknownVariableMessage(app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value), e);
         }

@@ -48,7 +48,7 @@ internal sealed partial class WriteForwarding
         }
     }
 
-    public static bool IsUnknownVariable(Exception e) => e is MySqlException { Number: UnknownSystemVariable };
+    public static bool IsUnknownVariable(Exception? e) => e is MySqlException { Number: UnknownSystemVariable };
 
     public static string UnknownVariableMessage(DatabaseOptions options) =>
         $"Database:WriteForwarding is '{options.WriteForwarding}' but the database does not know {options.ReadConsistencyVariable}: " +
