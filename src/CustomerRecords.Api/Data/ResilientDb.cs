@@ -99,10 +99,14 @@ internal sealed partial class ResilientDb
     {
         // First a connection, waiting up to Database:ResumeTimeout for a database that does not answer connection
         // attempts (resuming from a pause); the operation's own deadline starts once one is open.
-        FirstConnection first;
+        // Without a resume window (0) the attempts open their own connections, all inside the operation's deadline, as before.
+        FirstConnection? first = null;
         try
         {
-            first = await OpenWaitingForResumeAsync(preferReplica, ct);
+            if (_resumeTimeout > TimeSpan.Zero)
+            {
+                first = await OpenWaitingForResumeAsync(preferReplica, ct);
+            }
         }
         catch (Exception) when (!ct.IsCancellationRequested)
         {
@@ -146,7 +150,7 @@ internal sealed partial class ResilientDb
         }
         finally
         {
-            first.DisposeIfUnused();
+            first?.DisposeIfUnused();
             if (run.IsCompleted)
             {
                 ResilienceContextPool.Shared.Return(context);
@@ -189,7 +193,8 @@ internal sealed partial class ResilientDb
             var open = source.OpenConnectionAsync(ct).AsTask();
             try
             {
-                var connection = waited && left > TimeSpan.Zero ? await open.WaitAsync(left, _clock, ct) : await open;
+                // Bounded by what is left of the window, whatever the driver's Connection Timeout.
+                var connection = await open.WaitAsync(left, _clock, ct);
                 if (waited && Interlocked.Exchange(ref _waitingForResume, 0) == 1)
                 {
                     var waitedMs = (long)_clock.GetElapsedTime(started).TotalMilliseconds;
@@ -215,7 +220,7 @@ internal sealed partial class ResilientDb
                     return new FirstConnection(null, failure, source, onReplica);
                 }
 
-                if (!NotAnswering(e) || _resumeTimeout <= TimeSpan.Zero)
+                if (!NotAnswering(e))
                 {
                     return new FirstConnection(null, failure, source, onReplica);
                 }
@@ -262,12 +267,12 @@ internal sealed partial class ResilientDb
         _ => false,
     };
 
-    private async Task<T> AttemptAsync<T>(Func<DbConnection, CancellationToken, Task<T>> operation, bool preferReplica, FirstConnection first, CancellationToken ct)
+    private async Task<T> AttemptAsync<T>(Func<DbConnection, CancellationToken, Task<T>> operation, bool preferReplica, FirstConnection? first, CancellationToken ct)
     {
         DbDataSource source;
         bool onReplica;
         DbConnection connection;
-        if (first.Take() is { } handed)
+        if (first?.Take() is { } handed)
         {
             if (handed.Failure is { } failed)
             {
