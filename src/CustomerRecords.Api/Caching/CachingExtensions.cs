@@ -38,6 +38,7 @@ internal static class CachingExtensions
         builder.Services.AddSingleton<CacheWriteRejections>();
         builder.Services.AddSingleton<SharedCacheRecovery>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SharedCacheRecovery>());
+        builder.Services.AddCacheFlush();
 
         // The mode is read when the cache is first built (not now), so settings layered on after this call still count.
         builder.Services.AddSingleton(sp => new RedisConnection(

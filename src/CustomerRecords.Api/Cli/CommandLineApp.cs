@@ -42,6 +42,7 @@ public static class CommandLineApp
     [
         Serve(context, new Command(ServeCommandName, "Serve the API (the default when no command is given).")),
         Migrate(context),
+        FlushCache(context),
         KeyCommands.HashKeyCommand(context.Console),
         KeyCommands.GenerateKeyCommand(context.Console),
     ];
@@ -171,6 +172,19 @@ public static class CommandLineApp
         command.SetAction((result, ct) =>
             new ServiceHost(context.Compose, context.Settings, result.GetValue(context.Verbose), context.Console)
                 .MigrateAsync(result.GetValue(status), ct));
+        return command;
+    }
+
+    private static Command FlushCache(CliContext context)
+    {
+        var command = new Command(
+            "flush-cache",
+            "Delete this deployment's entries (Cache:KeyPrefix) from Redis and exit, printing how many: run it after " +
+            "restoring the database from a backup, or start the service with Cache:FlushOnStart=true.");
+        context.TakesSettings.Add(command);
+        context.Notes[command] = SettingsNotes;
+        command.SetAction((result, ct) =>
+            new ServiceHost(context.Compose, context.Settings, result.GetValue(context.Verbose), context.Console).FlushCacheAsync(ct));
         return command;
     }
 

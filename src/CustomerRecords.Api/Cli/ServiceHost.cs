@@ -100,6 +100,38 @@ internal sealed class ServiceHost(ComposeService compose, IReadOnlyList<string> 
         }
     }
 
+    /// <summary><c>flush-cache</c>: deletes this deployment's keys (<c>Cache:KeyPrefix</c>) from Redis and prints how many.</summary>
+    public async Task<int> FlushCacheAsync(CancellationToken ct)
+    {
+        WebApplication? app = null;
+        try
+        {
+            app = Build(null, logToStandardError: true);
+            app.Services.GetService<IStartupValidator>()?.Validate();
+            var mode = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Caching.CacheOptions>>().Value.Mode;
+            if (mode != Caching.CacheMode.Redis)
+            {
+                throw new InvalidOperationException($"flush-cache needs Cache:Mode Redis (it is {mode}): only Redis outlives a restart of the service.");
+            }
+
+            var deleted = await app.Services.GetRequiredService<Caching.CacheFlusher>().FlushAsync(ct);
+            console.Out.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Flushed {deleted} cache entries"));
+            return 0;
+        }
+        catch (Exception e) when (e is not HostAbortedException && RunsAsTheProcess)
+        {
+            console.Error.WriteLine(StartupFailure.Describe("Flushing the cache failed", e, ShowDetails));
+            return Failed;
+        }
+        finally
+        {
+            if (app is not null)
+            {
+                await app.DisposeAsync();
+            }
+        }
+    }
+
     /// <summary>True when this assembly is the process's entry point, not a library another host loaded.</summary>
     private static bool RunsAsTheProcess => Assembly.GetEntryAssembly() == typeof(ServiceHost).Assembly;
 

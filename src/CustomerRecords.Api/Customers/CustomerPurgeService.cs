@@ -9,12 +9,17 @@ namespace CustomerRecords.Api.Customers;
 /// so two instances purging at once never remove a row twice or write two <c>purged</c> events for it.
 /// </summary>
 internal sealed partial class CustomerPurgeService(
-    CustomerStore store, IOptions<CustomersOptions> options, TimeProvider clock, ILogger<CustomerPurgeService> logger) : BackgroundService
+    CustomerStore store, IOptions<CustomersOptions> options, TimeProvider clock, IWriteGate writeGate, ILogger<CustomerPurgeService> logger) : BackgroundService
 {
     internal const int BatchSize = 500;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!writeGate.WritesAllowed)
+        {
+            return; // a read-only region: the primary region purges
+        }
+
         using var timer = new PeriodicTimer(options.Value.PurgeInterval, clock);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {

@@ -37,6 +37,43 @@ public sealed class DatabaseOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a request's connection attempts keep retrying while the database does not answer them at all (connect
+    /// timeout, connection refused, a handshake that never completes): an Aurora Serverless v2 cluster resuming from
+    /// auto-pause takes about 15 s, longer after a day paused. Requests wait (queue) within it instead of failing at
+    /// once; past it they get 503 + Retry-After. Reads and writes alike: a write whose connection never opened sent
+    /// nothing. It counts before <see cref="OperationTimeout"/>, which starts once a connection is open, and must be
+    /// shorter than <c>Limits:RequestTimeout</c> so the client gets the 503 rather than the request timeout's 504.
+    /// A database that answers and fails (refuses the login, errors, times out a query) fails fast as before. 0 = no waiting.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan ResumeTimeout { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>
+    /// This region's database is a read-only secondary (an Aurora Global Database secondary cluster): reads are served,
+    /// every write is answered 503 <c>read-only-region</c> without touching the database, background writers and
+    /// migrations do not run, and start-up checks the schema version instead of migrating.
+    /// </summary>
+    public bool ReadOnly { get; set; }
+
+    /// <summary>
+    /// Aurora write forwarding on a secondary cluster: <c>none</c> (the default), <c>eventual</c>, <c>session</c> or
+    /// <c>global</c>. Any value but <c>none</c> sets <c>aurora_replica_read_consistency</c> to it on every new (or reset)
+    /// connection and lets writes through even with <see cref="ReadOnly"/>, for Aurora to forward to the primary region.
+    /// MySQL provider only.
+    /// </summary>
+    [RegularExpression("^(?i:none|eventual|session|global)$", ErrorMessage = "Database:WriteForwarding must be none, eventual, session or global.")]
+    public string WriteForwarding { get; set; } = "none";
+
+    /// <summary>Whether <see cref="WriteForwarding"/> is on.</summary>
+    internal bool ForwardsWrites => !string.Equals(WriteForwarding, "none", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Whether this instance may write: not a read-only region, or one that forwards writes.</summary>
+    internal bool WritesAllowed => !ReadOnly || ForwardsWrites;
+
+    /// <summary>The session variable write forwarding sets; a test against MariaDB substitutes a user variable.</summary>
+    internal string ReadConsistencyVariable { get; set; } = "aurora_replica_read_consistency";
+
     /// <summary>Retries of an operation after a passing fault (0 disables retrying). Writes retry only when nothing was applied.</summary>
     [Range(0, 10)]
     public int MaxRetries { get; set; } = 3;

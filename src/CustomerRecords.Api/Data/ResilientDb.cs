@@ -23,17 +23,24 @@ internal sealed partial class ResilientDb
     private readonly TimeProvider _clock;
     private readonly TimeSpan _replicaPause;
     private readonly TimeSpan _operationTimeout;
+    private readonly TimeSpan _resumeTimeout;
+    private readonly bool _writesAllowed;
+    private readonly DatabaseState _state;
     private readonly ILogger<ResilientDb> _logger;
     private long _replicaDownUntil;
+    private int _waitingForResume;
 
-    public ResilientDb(AppDatabase database, IOptions<DatabaseOptions> options, TimeProvider clock, ILogger<ResilientDb> logger)
+    public ResilientDb(AppDatabase database, IOptions<DatabaseOptions> options, TimeProvider clock, DatabaseState state, ILogger<ResilientDb> logger)
     {
         _database = database;
         _clock = clock;
+        _state = state;
         _logger = logger;
         var settings = options.Value;
         _replicaPause = settings.ReplicaRetryAfter;
         _operationTimeout = settings.OperationTimeout;
+        _resumeTimeout = settings.ResumeTimeout;
+        _writesAllowed = settings.WritesAllowed;
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = clock }
             .AddTimeout(settings.OperationTimeout)
             .AddRetry(new RetryStrategyOptions
@@ -63,9 +70,15 @@ internal sealed partial class ResilientDb
     public Task<T> ReadAsync<T>(Func<DbConnection, CancellationToken, Task<T>> operation, bool preferReplica, CancellationToken ct) =>
         RunAsync(operation, idempotent: true, preferReplica, ct);
 
-    /// <summary>A write: retried only when the failure proves nothing was applied (unless <paramref name="idempotent"/>).</summary>
+    /// <summary>
+    /// A write: retried only when the failure proves nothing was applied (unless <paramref name="idempotent"/>).
+    /// In a read-only region (<c>Database:ReadOnly</c> without write forwarding) it throws
+    /// <see cref="ReadOnlyRegionException"/> before anything reaches the database.
+    /// </summary>
     public Task<T> WriteAsync<T>(Func<DbConnection, CancellationToken, Task<T>> operation, CancellationToken ct, bool idempotent = false) =>
-        RunAsync(operation, idempotent, preferReplica: false, ct);
+        _writesAllowed
+            ? RunAsync(operation, idempotent, preferReplica: false, ct)
+            : Task.FromException<T>(new ReadOnlyRegionException());
 
     /// <summary>
     /// Runs the pipeline and answers by the deadline whether or not the attempt has returned. Polly's
@@ -84,25 +97,60 @@ internal sealed partial class ResilientDb
     /// </summary>
     private async Task<T> RunAsync<T>(Func<DbConnection, CancellationToken, Task<T>> operation, bool idempotent, bool preferReplica, CancellationToken ct)
     {
+        // First a connection, waiting up to Database:ResumeTimeout for a database that does not answer connection
+        // attempts (resuming from a pause); the operation's own deadline starts once one is open.
+        // Without a resume window (0) the attempts open their own connections, all inside the operation's deadline, as before.
+        FirstConnection? first = null;
+        try
+        {
+            if (_resumeTimeout > TimeSpan.Zero)
+            {
+                first = await OpenWaitingForResumeAsync(preferReplica, ct);
+            }
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            _state.Unavailable();
+            throw;
+        }
+
         var context = ResilienceContextPool.Shared.Get(ct);
         context.Properties.Set(Idempotent, idempotent);
         var run = _pipeline.ExecuteAsync(
-            static async (context, state) => await state.Self.AttemptAsync(state.Operation, state.PreferReplica, context.CancellationToken),
+            static async (context, state) => await state.Self.AttemptAsync(state.Operation, state.PreferReplica, state.First, context.CancellationToken),
             context,
-            (Self: this, Operation: operation, PreferReplica: preferReplica)).AsTask();
+            (Self: this, Operation: operation, PreferReplica: preferReplica, First: first)).AsTask();
         try
         {
-            return await run.WaitAsync(_operationTimeout, _clock, ct);
+            var result = await run.WaitAsync(_operationTimeout, _clock, ct);
+            _state.Answered();
+            return result;
         }
         catch (TimeoutException e) when (!ReferenceEquals(e, run.Exception?.InnerException))
         {
             // WaitAsync's own timeout, not a TimeoutException the attempt raised.
             LogAbandoned(_logger, _operationTimeout.TotalMilliseconds);
+            _state.Unavailable();
             throw new TimeoutRejectedException(
                 $"The database operation did not complete within the allowed timeout of '{_operationTimeout}'.", _operationTimeout, e);
         }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            // The database's own refusals (a duplicate email, a rolled-back deadlock) mean it answered.
+            if (e is TimeoutRejectedException || DbFailures.Classify(e) is DbFailure.NotSent or DbFailure.OutcomeUnknown or DbFailure.ReadOnly)
+            {
+                _state.Unavailable();
+            }
+            else
+            {
+                _state.Answered();
+            }
+
+            throw;
+        }
         finally
         {
+            first?.DisposeIfUnused();
             if (run.IsCompleted)
             {
                 ResilienceContextPool.Shared.Return(context);
@@ -124,30 +172,139 @@ internal sealed partial class ResilientDb
         }
     }
 
-    private async Task<T> AttemptAsync<T>(Func<DbConnection, CancellationToken, Task<T>> operation, bool preferReplica, CancellationToken ct)
+    /// <summary>
+    /// Opens the first attempt's connection. While the database does not answer connection attempts at all (see
+    /// <see cref="NotAnswering"/>) it keeps trying, with backoff, for up to <c>Database:ResumeTimeout</c> — the request
+    /// waits for a resuming Aurora Serverless cluster instead of failing — and past that throws
+    /// <see cref="TimeoutRejectedException"/> (503 + Retry-After). Nothing has been sent on any of these attempts, so
+    /// this holds for writes as much as for reads. Any other failure (the database answered: access denied, too many
+    /// connections; or the pool is exhausted) is handed to the first attempt to raise, so the pipeline treats it as before.
+    /// </summary>
+    private async Task<FirstConnection> OpenWaitingForResumeAsync(bool preferReplica, CancellationToken ct)
     {
-        var source = preferReplica && ReplicaUsable() ? _database.Reader : _database.Writer;
-        var onReplica = !ReferenceEquals(source, _database.Writer);
-        DbConnection connection;
-        try
+        var started = _clock.GetTimestamp();
+        var delay = TimeSpan.FromMilliseconds(200);
+        var waited = false;
+        while (true)
         {
-            connection = await source.OpenConnectionAsync(ct);
+            var source = preferReplica && ReplicaUsable() ? _database.Reader : _database.Writer;
+            var onReplica = !ReferenceEquals(source, _database.Writer);
+            var left = _resumeTimeout - _clock.GetElapsedTime(started);
+            var open = source.OpenConnectionAsync(ct).AsTask();
+            try
+            {
+                // Bounded by what is left of the window, whatever the driver's Connection Timeout.
+                var connection = await open.WaitAsync(left, _clock, ct);
+                if (waited && Interlocked.Exchange(ref _waitingForResume, 0) == 1)
+                {
+                    var waitedMs = (long)_clock.GetElapsedTime(started).TotalMilliseconds;
+                    LogResumed(_logger, waitedMs);
+                }
+
+                return new FirstConnection(connection, null, source, onReplica);
+            }
+            catch (TimeoutException e) when (!open.IsCompleted)
+            {
+                // Our own bound on an attempt that outlived the resume window: abandon it, close it when it opens.
+                _ = open.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+                throw ResumeTimedOut(e);
+            }
+            catch (Exception e) when (e is DbException or IOException or TimeoutException or SocketException && !ct.IsCancellationRequested)
+            {
+                var failure = AsIOException(e);
+                failure.Data[DbFailures.NotSentMarker] = true;
+                if (onReplica)
+                {
+                    // The writer may answer: the pipeline's attempts read from it while the replica rests.
+                    MarkReplicaDown();
+                    return new FirstConnection(null, failure, source, onReplica);
+                }
+
+                if (!NotAnswering(e))
+                {
+                    return new FirstConnection(null, failure, source, onReplica);
+                }
+
+                var elapsed = _clock.GetElapsedTime(started);
+                if (elapsed + delay >= _resumeTimeout)
+                {
+                    throw ResumeTimedOut(failure);
+                }
+
+                // Once per episode, not once per waiting request.
+                waited = true;
+                if (Interlocked.Exchange(ref _waitingForResume, 1) == 0)
+                {
+                    LogWaitingForResume(_logger, _resumeTimeout.TotalSeconds);
+                }
+
+                await Task.Delay(delay, _clock, ct);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 1000));
+            }
         }
-        catch (Exception e) when (e is DbException or IOException or TimeoutException or SocketException)
+    }
+
+    private TimeoutRejectedException ResumeTimedOut(Exception inner)
+    {
+        LogResumeTimedOut(_logger, _resumeTimeout.TotalSeconds);
+        return new TimeoutRejectedException(
+            $"The database did not accept a connection within Database:ResumeTimeout ('{_resumeTimeout}').", _resumeTimeout, inner);
+    }
+
+    /// <summary>
+    /// The database does not answer connection attempts: a connect timeout (TCP or a handshake that never comes),
+    /// a refused connection, or a connection dropped during the handshake — what a paused or resuming Aurora
+    /// Serverless cluster (or a rebooting instance) looks like. Not: the server answering with an error (access
+    /// denied, too many connections), nor a full pool (the database answers; this instance is busy).
+    /// </summary>
+    internal static bool NotAnswering(Exception e) => e switch
+    {
+        MySqlConnector.MySqlException { ErrorCode: MySqlConnector.MySqlErrorCode.UnableToConnectToHost } m =>
+            !m.Message.Contains("pooled connections are in use", StringComparison.Ordinal),
+        MySqlConnector.MySqlException { InnerException: IOException or SocketException } => true,
+        MySqlConnector.MySqlException => false,
+        IOException or SocketException or TimeoutException => true,
+        _ => false,
+    };
+
+    private async Task<T> AttemptAsync<T>(Func<DbConnection, CancellationToken, Task<T>> operation, bool preferReplica, FirstConnection? first, CancellationToken ct)
+    {
+        DbDataSource source;
+        bool onReplica;
+        DbConnection connection;
+        if (first?.Take() is { } handed)
         {
-            var failure = AsIOException(e);
-            failure.Data[DbFailures.NotSentMarker] = true;
-            if (onReplica)
+            if (handed.Failure is { } failed)
             {
-                MarkReplicaDown();
+                throw failed;
             }
 
-            if (ReferenceEquals(failure, e))
+            (connection, source, onReplica) = (handed.Connection!, handed.Source, handed.OnReplica);
+        }
+        else
+        {
+            source = preferReplica && ReplicaUsable() ? _database.Reader : _database.Writer;
+            onReplica = !ReferenceEquals(source, _database.Writer);
+            try
             {
-                throw;
+                connection = await source.OpenConnectionAsync(ct);
             }
+            catch (Exception e) when (e is DbException or IOException or TimeoutException or SocketException)
+            {
+                var failure = AsIOException(e);
+                failure.Data[DbFailures.NotSentMarker] = true;
+                if (onReplica)
+                {
+                    MarkReplicaDown();
+                }
 
-            throw failure;
+                if (ReferenceEquals(failure, e))
+                {
+                    throw;
+                }
+
+                throw failure;
+            }
         }
 
         await using (connection)
@@ -206,6 +363,27 @@ internal sealed partial class ResilientDb
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "The read replica failed; reading from the writer for {Seconds} s")]
     private static partial void LogReplicaDown(ILogger logger, double seconds);
+
+    /// <summary>The first attempt's connection (or why it could not open), opened before the pipeline runs; taken once.</summary>
+    private sealed class FirstConnection(DbConnection? connection, Exception? failure, DbDataSource source, bool onReplica)
+    {
+        private Handed? _handed = new(connection, failure, source, onReplica);
+
+        public Handed? Take() => Interlocked.Exchange(ref _handed, null);
+
+        public void DisposeIfUnused() => Take()?.Connection?.Dispose();
+
+        public sealed record Handed(DbConnection? Connection, Exception? Failure, DbDataSource Source, bool OnReplica);
+    }
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "The database does not accept connections (resuming from a pause?); requests wait up to {Seconds} s for it")]
+    private static partial void LogWaitingForResume(ILogger logger, double seconds);
+
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Information, Message = "The database accepted a connection after {WaitedMs} ms of waiting")]
+    private static partial void LogResumed(ILogger logger, long waitedMs);
+
+    [LoggerMessage(EventId = 1106, Level = LogLevel.Debug, Message = "The database did not accept a connection within Database:ResumeTimeout ({Seconds} s); answering 503")]
+    private static partial void LogResumeTimedOut(ILogger logger, double seconds);
 
     [LoggerMessage(EventId = 1103, Level = LogLevel.Debug, Message = "Database operation abandoned at its {DeadlineMs} ms deadline; the attempt had not returned")]
     private static partial void LogAbandoned(ILogger logger, double deadlineMs);

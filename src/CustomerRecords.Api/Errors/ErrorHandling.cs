@@ -31,6 +31,12 @@ internal sealed partial class ErrorHandler(ILogger<ErrorHandler> logger) : IExce
             return true;
         }
 
+        if (exception is ReadOnlyRegionException)
+        {
+            await ReadOnlyRegion.WriteAsync(http);
+            return true;
+        }
+
         var (status, title) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, "The request could not be read"),
@@ -82,6 +88,39 @@ internal static class ErrorHandlingExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        if (!app.Services.GetRequiredService<IWriteGate>().WritesAllowed)
+        {
+            app.Use(ReadOnlyRegion.RefuseWritesAsync);
+        }
+
         return app;
+    }
+}
+
+/// <summary>
+/// <c>Database:ReadOnly</c> (an Aurora Global Database secondary without write forwarding): every request with a
+/// write method (POST, PUT, PATCH, DELETE) to a route that exists is answered 503 <c>read-only-region</c> +
+/// <c>Retry-After: 60</c> before anything else runs — authentication, idempotency keys, the database; the original
+/// routes answer their own <c>{"error": ...}</c> shape. Reads pass. The data tier refuses writes too
+/// (<see cref="ReadOnlyRegionException"/>), should any path reach it.
+/// </summary>
+internal static class ReadOnlyRegion
+{
+    public static Task RefuseWritesAsync(HttpContext http, RequestDelegate next) =>
+        http.GetEndpoint() is not null && !(HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method) || HttpMethods.IsOptions(http.Request.Method))
+            ? WriteAsync(http)
+            : next(http);
+
+    public static async Task WriteAsync(HttpContext http)
+    {
+        http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        http.Response.Headers.RetryAfter = Problems.ReadOnlyRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (http.GetEndpoint()?.Metadata.GetMetadata<IErrorShape>() is { } shape)
+        {
+            await shape.WriteAsync(http, StatusCodes.Status503ServiceUnavailable, Problems.ReadOnlyRegionTitle);
+            return;
+        }
+
+        await Problems.WriteAsync(http, Problems.ReadOnlyRegion());
     }
 }

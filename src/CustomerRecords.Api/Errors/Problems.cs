@@ -85,6 +85,15 @@ internal static class Problems
         Problem(StatusCodes.Status429TooManyRequests, "rate-limited", "Too Many Requests",
             $"Rate limit exceeded; retry after {retryAfterSeconds} s.");
 
+    /// <summary>Seconds a client should wait before retrying a write in a read-only region: it turns writable only after a failover promotes it.</summary>
+    public const int ReadOnlyRetryAfterSeconds = 60;
+
+    public const string ReadOnlyRegionTitle = "This region is read-only";
+
+    public static ProblemHttpResult ReadOnlyRegion() =>
+        Problem(StatusCodes.Status503ServiceUnavailable, "read-only-region", ReadOnlyRegionTitle,
+            "This region's database is a read-only secondary: reads are served here, writes must go to the primary region.");
+
     public static ProblemHttpResult Timeout() =>
         Problem(StatusCodes.Status504GatewayTimeout, "timeout", "Request Timeout", "The request took too long and was cancelled.");
 

@@ -8,13 +8,18 @@ namespace CustomerRecords.Api.History;
 /// it numbers what is pending. Any instance may run it; the sequencer's row lock makes them take turns. A failure
 /// is logged (its type only) and retried at the next tick; it never stops the host.
 /// </summary>
-internal sealed partial class FeedSequencerService(FeedSequencer sequencer, IOptions<HistoryOptions> options, TimeProvider clock, ILogger<FeedSequencerService> logger) : BackgroundService
+internal sealed partial class FeedSequencerService(FeedSequencer sequencer, IOptions<HistoryOptions> options, TimeProvider clock, IWriteGate writeGate, ILogger<FeedSequencerService> logger) : BackgroundService
 {
     /// <summary>Batches per tick, each its own short transaction, so feed reads never wait long behind a backlog.</summary>
     private const int MaxBatchesPerTick = 100;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!writeGate.WritesAllowed)
+        {
+            return; // a read-only region: the primary region's instances number the events
+        }
+
         using var timer = new PeriodicTimer(options.Value.SequenceInterval, clock);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
@@ -44,14 +49,14 @@ internal sealed partial class FeedSequencerService(FeedSequencer sequencer, IOpt
 /// 1,000 by seq. Any number of instances may run it at once: a delete of what another already deleted deletes nothing.
 /// Does nothing while the retention is unset.
 /// </summary>
-internal sealed partial class HistoryRetentionService(HistoryStore store, IOptions<HistoryOptions> options, TimeProvider clock, ILogger<HistoryRetentionService> logger) : BackgroundService
+internal sealed partial class HistoryRetentionService(HistoryStore store, IOptions<HistoryOptions> options, TimeProvider clock, IWriteGate writeGate, ILogger<HistoryRetentionService> logger) : BackgroundService
 {
     /// <summary>Batches per run at most; the next run goes on where this one stopped.</summary>
     private const int MaxBatchesPerRun = 1000;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (options.Value.Retention is not { } retention)
+        if (options.Value.Retention is not { } retention || !writeGate.WritesAllowed)
         {
             return;
         }

@@ -4,10 +4,15 @@ using Microsoft.Extensions.Options;
 namespace CustomerRecords.Api.Idempotency;
 
 /// <summary>Deletes idempotency answers past <see cref="DatabaseOptions.IdempotencyKeyLifetime"/>, hourly. Any instance may do it; the DELETE is idempotent.</summary>
-internal sealed partial class IdempotencyPurgeService(IdempotencyStore store, IOptions<DatabaseOptions> options, ILogger<IdempotencyPurgeService> logger) : BackgroundService
+internal sealed partial class IdempotencyPurgeService(IdempotencyStore store, IOptions<DatabaseOptions> options, IWriteGate writeGate, ILogger<IdempotencyPurgeService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!writeGate.WritesAllowed)
+        {
+            return; // a read-only region: the primary region purges
+        }
+
         using var timer = new PeriodicTimer(TimeSpan.FromHours(1));
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {

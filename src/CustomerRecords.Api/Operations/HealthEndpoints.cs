@@ -23,7 +23,9 @@ internal static class HealthEndpoints
     /// <summary>
     /// <c>/health/live</c>: the process answers (no dependency checks, so a database outage never
     /// gets healthy instances restarted). <c>/health/ready</c>: the checks tagged "ready" pass;
-    /// 503 when one is unhealthy, so the load balancer stops sending traffic.
+    /// 503 when one is unhealthy, so the load balancer stops sending traffic. The database check reads the latest
+    /// verdict of real work and probes only when that is older than <c>Health:DatabaseProbeInterval</c>
+    /// (<see cref="Data.DatabaseHealthCheck"/>).
     /// </summary>
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
@@ -33,7 +35,9 @@ internal static class HealthEndpoints
             .WithDescription("Liveness: checks no dependency, so a database outage never gets healthy instances restarted.")
             .Produces<HealthResponse>();
         group.MapGet("/ready", ReadyAsync).WithName("Ready").WithSummary("The service can serve requests")
-            .WithDescription("Readiness: the checks tagged `ready` (the database; the cache, which reports `Degraded` and stays ready while Redis is away). 503 when one is unhealthy, so the load balancer stops sending traffic.")
+            .WithDescription("Readiness: the checks tagged `ready` (the database; the cache, which reports `Degraded` and stays ready while Redis is away). 503 when one is unhealthy, so the load balancer stops sending traffic. " +
+                "The database check touches the database at most once per `Health:DatabaseProbeInterval` (default 15 s; `SELECT 1` on the writer, bounded at 3 s) and not at all while requests or background work have used it within that time: their outcome is the verdict. " +
+                "With `Health:ProbeIdleDatabase=false` (Aurora Serverless auto-pause) an idle database is never probed, so it can pause; readiness then reports the last verdict, and probes only a database whose last operation failed.")
             .Produces<HealthResponse>()
             .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable);
         return app;

@@ -43,6 +43,9 @@ public sealed class DeadlineTests(ITestOutputHelper output)
         // Cancellation Timeout 2 s) all exceed the deadline: only the deadline can bound a request.
         var settings = FaultHost.Settings(await server.CreateDatabaseAsync(), operationTimeout: OperationTimeout);
         settings["Cache:Mode"] = cacheMode;
+
+        // Readiness probes on every call here: what is tested is the probe's own deadline against a hung server.
+        settings["Health:DatabaseProbeInterval"] = "00:00:00";
         await using var factory = new CustomerApiFactory(settings);
         using var client = FaultHost.Client(factory);
 

@@ -16,14 +16,19 @@ public sealed class FaultsCollection
 /// <summary>What the fault tests share: settings for a service that reads from the database, and timed requests.</summary>
 internal static class FaultHost
 {
-    /// <summary>A MySQL-backed service with no cache (every read reaches the database), no sample rows and no rate limit.</summary>
-    public static Dictionary<string, string?> Settings(string writer, string? reader = null, TimeSpan? operationTimeout = null)
+    /// <summary>
+    /// A MySQL-backed service with no cache (every read reaches the database), no sample rows and no rate limit.
+    /// <c>Database:ResumeTimeout</c> is 0 unless <paramref name="resumeTimeout"/> says otherwise: most fault tests hold
+    /// the service to its fail-fast promise, which a wait for a resuming database would stretch for new connections.
+    /// </summary>
+    public static Dictionary<string, string?> Settings(string writer, string? reader = null, TimeSpan? operationTimeout = null, TimeSpan? resumeTimeout = null)
     {
         var settings = CustomerApiFactory.MySqlSettings(writer);
         settings["ConnectionStrings:CustomersReadOnly"] = reader;
         settings["Cache:Mode"] = "None";
         settings["Database:SeedSampleData"] = "false";
         settings["RateLimit:Enabled"] = "false";
+        settings["Database:ResumeTimeout"] = (resumeTimeout ?? TimeSpan.Zero).ToString("c", System.Globalization.CultureInfo.InvariantCulture);
         if (operationTimeout is { } timeout)
         {
             settings["Database:OperationTimeout"] = timeout.ToString("c", System.Globalization.CultureInfo.InvariantCulture);

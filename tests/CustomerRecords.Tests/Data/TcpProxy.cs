@@ -17,6 +17,7 @@ public sealed class TcpProxy : IAsyncDisposable
     private readonly Task _acceptLoop;
     private int _targetPort;
     private int _accepted;
+    private long _holdUntil;
 
     public TcpProxy(int targetPort)
     {
@@ -33,6 +34,28 @@ public sealed class TcpProxy : IAsyncDisposable
 
     /// <summary>New connections go to <paramref name="port"/> from now on; open ones are left alone.</summary>
     public void SwitchTo(int port) => Volatile.Write(ref _targetPort, port);
+
+    /// <summary>
+    /// What a paused Aurora Serverless cluster looks like while it resumes: the open connections are dropped (a
+    /// pause ends every session), and for the next <paramref name="duration"/> a new connection is accepted but not
+    /// forwarded — no server greeting — until the time is up; then it goes through, as the resumed server answers
+    /// the handshake. A client that gives up before then (its connect timeout) has its connection closed.
+    /// </summary>
+    public void HoldNewConnections(TimeSpan duration)
+    {
+        Volatile.Write(ref _holdUntil, Environment.TickCount64 + (long)duration.TotalMilliseconds);
+        foreach (var socket in _open.Keys)
+        {
+            try
+            {
+                socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // Already gone.
+            }
+        }
+    }
 
     private async Task AcceptLoopAsync()
     {
@@ -60,6 +83,12 @@ public sealed class TcpProxy : IAsyncDisposable
         _open[server] = 0;
         try
         {
+            var hold = Volatile.Read(ref _holdUntil) - Environment.TickCount64;
+            if (hold > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(hold), _stop.Token);
+            }
+
             using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
             {
                 connectTimeout.CancelAfter(TimeSpan.FromSeconds(10));
