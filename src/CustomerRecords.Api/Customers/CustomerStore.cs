@@ -30,7 +30,12 @@ internal readonly record struct WriteOutcome(WriteStatus Status, Customer? Custo
 /// is one, except reads of customers this instance wrote within <see cref="DatabaseOptions.ReadYourWritesWindow"/>.
 /// </summary>
 internal sealed partial class CustomerStore(
-    ResilientDb db, IdempotencyStore idempotency, TimeProvider clock, IOptions<DatabaseOptions> options, IOptions<CustomersOptions> customers)
+    ResilientDb db,
+    IdempotencyStore idempotency,
+    TimeProvider clock,
+    IOptions<DatabaseOptions> options,
+    IOptions<CustomersOptions> customers,
+    WriteActivity activity)
 {
     private const string Columns = "id, name, email, phone, created_at, updated_at, version, deleted_at";
 
@@ -267,6 +272,7 @@ internal sealed partial class CustomerStore(
         if (status == WriteStatus.Done)
         {
             _recent.Add(id);
+            activity.Record();
         }
 
         return status;
@@ -305,6 +311,11 @@ internal sealed partial class CustomerStore(
                 }
 
                 await transaction.CommitAsync(token);
+                if (due.Count > 0)
+                {
+                    activity.Record();
+                }
+
                 return due.Count;
             },
             ct,
@@ -406,6 +417,7 @@ internal sealed partial class CustomerStore(
         if (outcome.Customer is { } customer)
         {
             _recent.Add(customer.Id);
+            activity.Record();
         }
     }
 

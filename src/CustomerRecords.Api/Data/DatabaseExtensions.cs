@@ -52,6 +52,7 @@ internal static partial class DatabaseExtensions
         });
         builder.Services.AddDatabaseSecurity();
         builder.Services.AddSingleton<ResilientDb>();
+        builder.Services.AddSingleton<WriteActivity>();
         builder.Services.AddSingleton<Migrator>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"], timeout: DatabaseHealthCheck.Timeout + TimeSpan.FromSeconds(1));
         return builder;

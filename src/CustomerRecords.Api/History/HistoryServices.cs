@@ -6,9 +6,12 @@ namespace CustomerRecords.Api.History;
 /// <summary>
 /// Keeps change-feed positions up with the writes when no follower is reading: every <c>History:SequenceInterval</c>
 /// it numbers what is pending. Any instance may run it; the sequencer's row lock makes them take turns. A failure
-/// is logged (its type only) and retried at the next tick; it never stops the host.
+/// is logged (its type only) and retried at the next tick; it never stops the host. A tick after which this instance
+/// committed no change does not touch the database (an idle Aurora Serverless database may pause): another
+/// instance's events are numbered by that instance, and every feed read numbers what is pending first anyway.
 /// </summary>
-internal sealed partial class FeedSequencerService(FeedSequencer sequencer, IOptions<HistoryOptions> options, TimeProvider clock, IWriteGate writeGate, ILogger<FeedSequencerService> logger) : BackgroundService
+internal sealed partial class FeedSequencerService(
+    FeedSequencer sequencer, IOptions<HistoryOptions> options, TimeProvider clock, IWriteGate writeGate, WriteActivity activity, ILogger<FeedSequencerService> logger) : BackgroundService
 {
     /// <summary>Batches per tick, each its own short transaction, so feed reads never wait long behind a backlog.</summary>
     private const int MaxBatchesPerTick = 100;
@@ -21,8 +24,15 @@ internal sealed partial class FeedSequencerService(FeedSequencer sequencer, IOpt
         }
 
         using var timer = new PeriodicTimer(options.Value.SequenceInterval, clock);
+        long? numberedAfter = null; // the first tick always runs: an earlier process may have left events pending
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
+            var changes = activity.Changes;
+            if (changes == numberedAfter)
+            {
+                continue;
+            }
+
             try
             {
                 for (var batch = 0; batch < MaxBatchesPerTick; batch++)
@@ -32,6 +42,9 @@ internal sealed partial class FeedSequencerService(FeedSequencer sequencer, IOpt
                         break;
                     }
                 }
+
+                // Changes committed while this tick ran are newer than `changes`: the next tick numbers them.
+                numberedAfter = changes;
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
