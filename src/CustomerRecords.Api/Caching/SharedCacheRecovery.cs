@@ -24,6 +24,8 @@ internal sealed record CacheRecovery(DateTimeOffset Since, bool RedisRestarted);
 /// FusionCache's own auto-recovery is off: it replays the values of the time, which can be older than a later
 /// write; re-reading the database is never older than the last commit. If recovery fails (Redis failing
 /// again), Redis stays suspect and it runs again.
+/// In <see cref="CacheMode.Memcached"/> the same steps run against memcached (<see cref="MemcachedServers"/>):
+/// a failed operation or probe makes it suspect; a restarted memcached is empty, so only the re-sets are needed.
 /// </summary>
 internal sealed partial class SharedCacheRecovery(
     IServiceProvider services,
@@ -62,7 +64,7 @@ internal sealed partial class SharedCacheRecovery(
             {
                 // A write already in flight when Redis stopped answering failed up to a hard timeout earlier.
                 _suspectSince = clock.GetUtcNow() - options.Value.RedisHardTimeout - TimeSpan.FromSeconds(5);
-                LogSuspect(logger);
+                LogSuspect(logger, options.Value.Mode);
             }
         }
     }
@@ -78,13 +80,23 @@ internal sealed partial class SharedCacheRecovery(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (options.Value.Mode != CacheMode.Redis)
+        ISharedCacheServers servers;
+        switch (options.Value.Mode)
         {
-            return;
+            case CacheMode.Redis:
+                var connection = services.GetRequiredService<RedisConnection>();
+                connection.Lost += MarkSuspect;
+                servers = new RedisServers(this, connection);
+                break;
+            case CacheMode.Memcached:
+                var client = services.GetRequiredService<MemcachedClient>();
+                client.Faulted += MarkSuspect;
+                servers = new MemcachedServers(client, logger);
+                break;
+            default:
+                return;
         }
 
-        var connection = services.GetRequiredService<RedisConnection>();
-        connection.Lost += MarkSuspect;
         var cache = services.GetRequiredService<IFusionCache>();
         cache.Events.Distributed.CircuitBreakerChange += (_, e) => OnBreaker(e.IsClosed);
         cache.Events.Backplane.CircuitBreakerChange += (_, e) => OnBreaker(e.IsClosed);
@@ -94,7 +106,7 @@ internal sealed partial class SharedCacheRecovery(
         {
             try
             {
-                await TickAsync(connection, stoppingToken);
+                await TickAsync(servers, stoppingToken);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
@@ -117,18 +129,18 @@ internal sealed partial class SharedCacheRecovery(
         }
     }
 
-    private async Task TickAsync(RedisConnection connection, CancellationToken ct)
+    private async Task TickAsync(ISharedCacheServers servers, CancellationToken ct)
     {
-        var multiplexer = await connection.GetAsync().WaitAsync(ct);
-        if (!multiplexer.IsConnected)
+        var runId = await servers.IdentityAsync(ct);
+        if (runId is null)
         {
             MarkSuspect();
             return;
         }
 
-        var runId = await RunIdAsync(multiplexer);
         DateTimeOffset since;
         bool flush;
+        bool requested;
         lock (_gate)
         {
             var restarted = _runId is not null && !string.Equals(_runId, runId, StringComparison.Ordinal);
@@ -145,14 +157,15 @@ internal sealed partial class SharedCacheRecovery(
             }
 
             since = suspect;
-            flush = restarted || _flushRequested;
+            requested = _flushRequested;
+            flush = restarted || requested;
         }
 
-        // Redis answers: prove it with a round trip before trusting it with the recovery.
-        await multiplexer.GetDatabase().PingAsync();
+        // The servers answer: prove it with a round trip before trusting them with the recovery.
+        await servers.PingAsync(ct);
         if (flush)
         {
-            await FlushAsync(multiplexer, runId);
+            await servers.FlushAsync(runId, requested, ct);
         }
 
         services.GetRequiredService<CacheMemory>().Clear();
@@ -232,20 +245,52 @@ internal sealed partial class SharedCacheRecovery(
         LogFlushed(logger, deleted);
     }
 
+    /// <summary>Redis as the recovery sees it: the primaries' run ids, PING, and a flush of the deployment's keys.</summary>
+    private sealed class RedisServers(SharedCacheRecovery owner, RedisConnection connection) : ISharedCacheServers
+    {
+        public async Task<string?> IdentityAsync(CancellationToken ct)
+        {
+            var multiplexer = await connection.GetAsync().WaitAsync(ct);
+            return multiplexer.IsConnected ? await RunIdAsync(multiplexer) : null;
+        }
+
+        public async Task PingAsync(CancellationToken ct) => await (await connection.GetAsync().WaitAsync(ct)).GetDatabase().PingAsync();
+
+        // A restarted Redis may have loaded an older snapshot: flush on a restart as on a request.
+        public async Task FlushAsync(string identity, bool requested, CancellationToken ct) =>
+            await owner.FlushAsync(await connection.GetAsync().WaitAsync(ct), identity);
+    }
+
     [GeneratedRegex(@"run_id:(\w+)")]
     private static partial Regex RunIdLine();
 
     [LoggerMessage(EventId = 3023, Level = LogLevel.Debug, Message = "Shared cache recovery check failed with {ExceptionType}; trying again in a second")]
     private static partial void LogTickFailed(ILogger logger, string exceptionType);
 
-    [LoggerMessage(EventId = 3020, Level = LogLevel.Warning, Message = "Redis failed; writes may be missing from the shared cache until it answers again")]
-    private static partial void LogSuspect(ILogger logger);
+    [LoggerMessage(EventId = 3020, Level = LogLevel.Warning, Message = "The shared cache ({Mode}) failed; writes may be missing from it until it answers again")]
+    private static partial void LogSuspect(ILogger logger, CacheMode mode);
 
-    [LoggerMessage(EventId = 3021, Level = LogLevel.Information, Message = "Redis answers again; the shared cache recovered (flushed: {Flushed})")]
+    [LoggerMessage(EventId = 3021, Level = LogLevel.Information, Message = "The shared cache answers again and recovered (flushed: {Flushed})")]
     private static partial void LogRecovered(ILogger logger, bool flushed);
 
     [LoggerMessage(EventId = 3022, Level = LogLevel.Warning, Message = "Redis is a new process (restarted empty or from a snapshot): deleted {Count} cache entries")]
     private static partial void LogFlushed(ILogger logger, int count);
+}
+
+/// <summary>The shared cache's servers, as <see cref="SharedCacheRecovery"/> probes, proves and flushes them.</summary>
+internal interface ISharedCacheServers
+{
+    /// <summary>An identity that changes whenever a server restarts; null when not connected (throws when a server fails).</summary>
+    Task<string?> IdentityAsync(CancellationToken ct);
+
+    /// <summary>A round trip to every server.</summary>
+    Task PingAsync(CancellationToken ct);
+
+    /// <summary>
+    /// Drops entries that may be older than the database after a restart (<paramref name="requested"/> false) or
+    /// because a feature lost track of what it wrote during the fault (<paramref name="requested"/> true).
+    /// </summary>
+    Task FlushAsync(string identity, bool requested, CancellationToken ct);
 }
 
 /// <summary>The memory level FusionCache uses, owned here so that a recovery can clear it.</summary>
