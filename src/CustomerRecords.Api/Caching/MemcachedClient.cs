@@ -221,17 +221,12 @@ internal sealed partial class MemcachedClient : IAsyncDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
             deadline.CancelAfter(timeout);
-            try
+            if (!await _slots.WaitAsync(timeout, ct))
             {
-                if (!await _slots.WaitAsync(timeout, ct))
-                {
-                    throw new TimeoutException("No pooled memcached connection became free within the timeout.");
-                }
-            }
-            catch (Exception e) when (e is TimeoutException or OperationCanceledException)
-            {
-                MarkUnavailable(e);
-                throw;
+                // Every connection is busy for a whole timeout: the server is hung or far too slow.
+                var exhausted = new TimeoutException("No pooled memcached connection became free within the timeout.");
+                MarkUnavailable(exhausted);
+                throw exhausted;
             }
 
             MemcachedConnection? connection = null;
@@ -246,12 +241,12 @@ internal sealed partial class MemcachedClient : IAsyncDisposable
             }
             catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
             {
-                MarkUnavailable(e);
+                await FailedAsync(e);
                 throw new TimeoutException("memcached did not answer within the timeout.", e);
             }
-            catch (Exception e) when (e is not ArgumentException)
+            catch (Exception e) when (e is not ArgumentException && !(e is OperationCanceledException && ct.IsCancellationRequested))
             {
-                MarkUnavailable(e);
+                await FailedAsync(e);
                 throw;
             }
             finally
@@ -287,6 +282,19 @@ internal sealed partial class MemcachedClient : IAsyncDisposable
             {
                 socket.Dispose();
                 throw;
+            }
+        }
+
+        /// <summary>
+        /// The idle connections were opened before this failure and are most likely broken too (a restarted or
+        /// unreachable server): close them all, so that the next operation after a recovery opens a fresh one.
+        /// </summary>
+        private async Task FailedAsync(Exception e)
+        {
+            MarkUnavailable(e);
+            while (_idle.TryTake(out var idle))
+            {
+                await idle.DisposeAsync();
             }
         }
 
