@@ -15,6 +15,9 @@ internal sealed class CacheJsonOptions
 
 internal static class CachingExtensions
 {
+    /// <summary>How long FusionCache stops trying the shared cache (and the backplane) after an error.</summary>
+    internal static readonly TimeSpan CircuitBreakerDuration = TimeSpan.FromSeconds(2);
+
     /// <summary>
     /// Registers the service's one <see cref="IFusionCache"/>, built by FusionCache's own builder: memory (L1)
     /// always, and in <see cref="CacheMode.Redis"/> a Redis L2 and a Redis backplane over one shared connection,
@@ -116,8 +119,8 @@ internal static class CachingExtensions
 
         // While Redis is down, stop trying it on every request. FusionCache's auto-recovery replays the values of
         // the time, which may be older than a later write: SharedCacheRecovery re-reads the database instead.
-        options.DistributedCacheCircuitBreakerDuration = TimeSpan.FromSeconds(2);
-        options.BackplaneCircuitBreakerDuration = TimeSpan.FromSeconds(2);
+        options.DistributedCacheCircuitBreakerDuration = CircuitBreakerDuration;
+        options.BackplaneCircuitBreakerDuration = CircuitBreakerDuration;
         options.EnableAutoRecovery = false;
 
         // Outages are logged once by RedisConnection; per-operation errors would flood the log.

@@ -39,6 +39,7 @@ internal sealed partial class SharedCacheRecovery(
     private DateTimeOffset? _suspectSince;
     private bool _flushRequested;
     private string? _runId;
+    private DateTimeOffset _breakerOpenedAt = DateTimeOffset.MinValue;
 
     /// <summary>Raised after each recovery, on the recovery's own task; handlers should only schedule work.</summary>
     public event Action<CacheRecovery>? Recovered;
@@ -125,6 +126,11 @@ internal sealed partial class SharedCacheRecovery(
     {
         if (!closed)
         {
+            lock (_gate)
+            {
+                _breakerOpenedAt = clock.GetUtcNow();
+            }
+
             MarkSuspect();
         }
     }
@@ -152,6 +158,13 @@ internal sealed partial class SharedCacheRecovery(
 
             _runId ??= runId;
             if (_suspectSince is not { } suspect)
+            {
+                return;
+            }
+
+            // While FusionCache's circuit breaker is open it skips the shared cache: the features' re-sets
+            // would reach memory only and leave an older value in the shared cache. Wait until it lets them through.
+            if (clock.GetUtcNow() - _breakerOpenedAt < CachingExtensions.CircuitBreakerDuration)
             {
                 return;
             }
