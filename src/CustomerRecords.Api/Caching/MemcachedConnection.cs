@@ -361,11 +361,12 @@ internal sealed class MemcachedConnection(Stream stream) : IAsyncDisposable
     {
         if (line == "ERROR" || line.StartsWith("CLIENT_ERROR", StringComparison.Ordinal) || line.StartsWith("SERVER_ERROR", StringComparison.Ordinal))
         {
-            // The text is memcached's own (e.g. "SERVER_ERROR out of memory storing object"): never a key or a value.
+            // memcached's own words (e.g. "SERVER_ERROR out of memory storing object"), cut short: it never quotes a value.
             return new MemcachedServerException($"memcached refused {command}: {Truncate(line)}");
         }
 
-        return new MemcachedProtocolException($"memcached answered {command} with an unexpected reply ({Truncate(line)}).");
+        // Not echoed: out of step, the "line" may be part of a cached value (personal data), and exception messages reach logs.
+        return new MemcachedProtocolException(string.Create(CultureInfo.InvariantCulture, $"memcached answered {command} with an unexpected {line.Length}-character reply."));
     }
 
     private static string Truncate(string line) => line.Length <= 80 ? line : line[..80];

@@ -323,6 +323,23 @@ public sealed class MemcachedCacheTests(MariaDbRedisFixture servers, ITestOutput
     }
 
     [Fact]
+    public async Task AnUnreachableMemcachedAtStartIsADegradedCacheNotAFailedStart()
+    {
+        var customers = await servers.CreateDatabaseAsync();
+        var settings = CacheInstance.RedisSettings(customers, "unused");
+        settings.Remove("ConnectionStrings:Redis");
+        settings["Cache:Mode"] = "Memcached";
+        settings["ConnectionStrings:Memcached"] = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{FreePort.Get()}"); // nothing listens
+        await using var app = CacheInstance.Start(settings);
+
+        var id = (int)(await app.CreateAsync())["id"]!;
+        var read = await app.ReadAsync(id);
+
+        Assert.Equal((HttpStatusCode.OK, 1), (read.Status, read.Version));
+        await Eventually.WithinAsync(TimeSpan.FromSeconds(5), "the cache is reported Degraded", async () => await CacheHealthAsync(app) == "Degraded", TimeSpan.FromMilliseconds(50));
+    }
+
+    [Fact]
     public async Task MemcachedModeWithoutAServerListStopsStartUpWithOneClearMessage()
     {
         var settings = CustomerApiFactory.SqliteSettings(TempDirectory.ForRun());

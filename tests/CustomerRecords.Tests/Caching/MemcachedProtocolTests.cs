@@ -155,6 +155,17 @@ public sealed class MemcachedProtocolTests
     }
 
     [Fact]
+    public async Task AnOutOfStepReplyIsNeverQuotedInTheError()
+    {
+        // A value's bytes read as a reply line (framing lost) may be personal data; exception messages reach logs.
+        await using var connection = new MemcachedConnection(new ScriptedStream("{\"email\":\"someone@example.com\"}\r\n"));
+
+        var error = await Assert.ThrowsAsync<MemcachedProtocolException>(() => connection.DeleteAsync("k", CancellationToken.None));
+
+        Assert.DoesNotContain("example.com", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AReplyLineWithoutEndIsRefusedInsteadOfBufferedForever()
     {
         await using var connection = new MemcachedConnection(new ScriptedStream(new string('A', 5000)));
