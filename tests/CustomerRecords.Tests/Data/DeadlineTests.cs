@@ -62,7 +62,17 @@ public sealed class DeadlineTests(ITestOutputHelper output)
         Timed ready;
         try
         {
-            var probe = FaultHost.GetAsync(client, "/health/ready");
+            // Readiness answers from the latest database outcome (Health:DatabaseProbeInterval): once a request has
+            // found the database hung, it must say so — and within its own bound.
+            var probe = Task.Run(async () =>
+            {
+                while (answers.IsEmpty && clock.Elapsed < PausedFor - HealthBound)
+                {
+                    await Task.Delay(50);
+                }
+
+                return await FaultHost.GetAsync(client, "/health/ready");
+            });
             var loops = Enumerable.Range(0, Loops).Select(n => Task.Run(async () =>
             {
                 // Stop early enough that the slowest allowed answer still arrives before the server resumes.
