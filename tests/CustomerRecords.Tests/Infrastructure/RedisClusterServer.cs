@@ -126,13 +126,29 @@ public sealed class RedisClusterServer : IAsyncDisposable
         return null;
     }
 
-    /// <summary>The replica of <paramref name="primary"/>.</summary>
+    /// <summary>
+    /// The replica of <paramref name="primary"/>. Right after the cluster is created a node may not have heard yet
+    /// (gossip) which replica follows it: asks again until one does, up to the cluster's state timeout.
+    /// </summary>
     public async Task<RedisServer> ReplicaOfAsync(RedisServer primary, CancellationToken cancellationToken = default)
     {
-        var nodes = await NodesAsync(primary, cancellationToken);
-        var id = nodes.Single(n => n.Port == primary.Port).Id;
-        var replica = nodes.First(n => n.PrimaryId == id);
-        return _nodes.Single(n => n.Port == replica.Port);
+        var deadline = DateTime.UtcNow + StateTimeout;
+        while (true)
+        {
+            var nodes = await NodesAsync(primary, cancellationToken);
+            var id = nodes.Single(n => n.Port == primary.Port).Id;
+            if (nodes.FirstOrDefault(n => n.PrimaryId == id) is { } replica)
+            {
+                return _nodes.Single(n => n.Port == replica.Port);
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"No replica of Redis node {primary.Port} was known within {StateTimeout}.");
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
     }
 
     /// <summary>Waits until every node in <paramref name="nodes"/> reports <c>cluster_state:ok</c>.</summary>
