@@ -57,6 +57,7 @@ public sealed class CommandLineTests
     [InlineData("hash-key")]
     [InlineData("generate-key")]
     [InlineData("serve")]
+    [InlineData("flush-cache")]
     public async Task EveryCommandHasHelp(string command)
     {
         using var directory = new TempDirectory();
