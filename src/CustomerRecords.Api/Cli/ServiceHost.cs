@@ -101,26 +101,44 @@ internal sealed class ServiceHost(ComposeService compose, IReadOnlyList<string> 
     }
 
     /// <summary><c>flush-cache</c>: deletes this deployment's keys (<c>Cache:KeyPrefix</c>) from Redis and prints how many.</summary>
-    public async Task<int> FlushCacheAsync(CancellationToken ct)
+    public Task<int> FlushCacheAsync(CancellationToken ct) =>
+        RunToolAsync("Flushing the cache failed", migrate: false, async (services, token) =>
+        {
+            var mode = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Caching.CacheOptions>>().Value.Mode;
+            if (mode != Caching.CacheMode.Redis)
+            {
+                throw new InvalidOperationException($"flush-cache needs Cache:Mode Redis (it is {mode}): only Redis outlives a restart of the service.");
+            }
+
+            var deleted = await services.GetRequiredService<Caching.CacheFlusher>().FlushAsync(token);
+            console.Out.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Flushed {deleted} cache entries"));
+            return 0;
+        }, ct);
+
+    /// <summary>
+    /// A command that works on the service's settings and database without serving (<c>flush-cache</c>, <c>import</c>,
+    /// <c>export</c>, <c>seed</c>): the app is built (logs on standard error), every setting validated, the schema migrated
+    /// first when <paramref name="migrate"/> is set and <c>Database:MigrateOnStartup</c> allows it, then
+    /// <paramref name="body"/> runs with the app's services and returns the exit code. A failure prints one message
+    /// starting with <paramref name="failureTitle"/> and exits 1.
+    /// </summary>
+    public async Task<int> RunToolAsync(string failureTitle, bool migrate, Func<IServiceProvider, CancellationToken, Task<int>> body, CancellationToken ct)
     {
         WebApplication? app = null;
         try
         {
             app = Build(null, logToStandardError: true);
             app.Services.GetService<IStartupValidator>()?.Validate();
-            var mode = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Caching.CacheOptions>>().Value.Mode;
-            if (mode != Caching.CacheMode.Redis)
+            if (migrate)
             {
-                throw new InvalidOperationException($"flush-cache needs Cache:Mode Redis (it is {mode}): only Redis outlives a restart of the service.");
+                await app.MigrateDatabaseAsync(ct: ct);
             }
 
-            var deleted = await app.Services.GetRequiredService<Caching.CacheFlusher>().FlushAsync(ct);
-            console.Out.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Flushed {deleted} cache entries"));
-            return 0;
+            return await body(app.Services, ct);
         }
         catch (Exception e) when (e is not HostAbortedException && RunsAsTheProcess)
         {
-            console.Error.WriteLine(StartupFailure.Describe("Flushing the cache failed", e, ShowDetails));
+            console.Error.WriteLine(StartupFailure.Describe(failureTitle, e, ShowDetails));
             return Failed;
         }
         finally
