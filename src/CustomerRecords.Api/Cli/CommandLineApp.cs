@@ -10,10 +10,11 @@ namespace CustomerRecords.Api.Cli;
 /// <param name="Error">Messages: failures, usage errors, prompts.</param>
 /// <param name="In">Input: a key to hash.</param>
 /// <param name="InteractiveInput">Whether <paramref name="In"/> is a person at a terminal (a prompt helps) rather than a pipe.</param>
-public sealed record CliConsole(TextWriter Out, TextWriter Error, TextReader In, bool InteractiveInput = false)
+/// <param name="InteractiveError">Whether <paramref name="Error"/> is a terminal (a progress bar can be drawn) rather than a file or pipe.</param>
+public sealed record CliConsole(TextWriter Out, TextWriter Error, TextReader In, bool InteractiveInput = false, bool InteractiveError = false)
 {
     /// <summary>The process's own streams.</summary>
-    public static CliConsole Process => new(Console.Out, Console.Error, Console.In, !Console.IsInputRedirected);
+    public static CliConsole Process => new(Console.Out, Console.Error, Console.In, !Console.IsInputRedirected, !Console.IsErrorRedirected);
 }
 
 /// <summary>
