@@ -235,18 +235,7 @@ internal sealed partial record CustomerListQuery(
             errors["limit"] = [$"The limit must be a whole number from 1 to {MaxLimit}."];
         }
 
-        var listing = CustomerState.Live;
-        switch (state)
-        {
-            case null or "live":
-                break;
-            case "deleted":
-                listing = CustomerState.Deleted;
-                break;
-            default:
-                errors["state"] = ["The state must be live or deleted."];
-                break;
-        }
+        var listing = OneOf(state, "state", States, CustomerState.Live, errors, "The state must be live or deleted.");
 
         DateTime? since = null;
         if (updatedSince is not null)
@@ -329,21 +318,7 @@ internal sealed partial record CustomerListQuery(
             }
         }
 
-        var total = CustomerCount.None;
-        switch (count)
-        {
-            case null:
-                break;
-            case "exact":
-                total = CustomerCount.Exact;
-                break;
-            case "estimated":
-                total = CustomerCount.Estimated;
-                break;
-            default:
-                errors["count"] = ["The count must be exact or estimated."];
-                break;
-        }
+        var total = OneOf(count, "count", Counts, CustomerCount.None, errors, "The count must be exact or estimated.");
 
         if (errors.Count > 0)
         {
@@ -392,22 +367,48 @@ internal sealed partial record CustomerListQuery(
     [GeneratedRegex(@"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?<fraction>\.[0-9]{1,9})?(?<offset>[Zz]|[+-][0-9]{2}:[0-9]{2})\z", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex Rfc3339();
 
-    private static bool TryParseSort(string text, out CustomerSort sort)
+    private static readonly Dictionary<string, CustomerState> States = new(StringComparer.Ordinal)
     {
-        sort = text switch
+        ["live"] = CustomerState.Live,
+        ["deleted"] = CustomerState.Deleted,
+    };
+
+    private static readonly Dictionary<string, CustomerCount> Counts = new(StringComparer.Ordinal)
+    {
+        ["exact"] = CustomerCount.Exact,
+        ["estimated"] = CustomerCount.Estimated,
+    };
+
+    private static readonly Dictionary<string, CustomerSort> Sorts = new(StringComparer.Ordinal)
+    {
+        ["id"] = CustomerSort.IdAscending,
+        ["-id"] = CustomerSort.IdDescending,
+        ["name"] = CustomerSort.NameAscending,
+        ["-name"] = CustomerSort.NameDescending,
+        ["created_at"] = CustomerSort.CreatedAtAscending,
+        ["-created_at"] = CustomerSort.CreatedAtDescending,
+        ["updated_at"] = CustomerSort.UpdatedAtAscending,
+        ["-updated_at"] = CustomerSort.UpdatedAtDescending,
+        ["deleted_at"] = CustomerSort.DeletedAtAscending,
+        ["-deleted_at"] = CustomerSort.DeletedAtDescending,
+    };
+
+    /// <summary>A query parameter that names one of a closed set: absent → <paramref name="absent"/>, unknown → <paramref name="error"/> under <paramref name="key"/>.</summary>
+    private static T OneOf<T>(string? text, string key, Dictionary<string, T> names, T absent, Dictionary<string, string[]> errors, string error)
+    {
+        if (text is null)
         {
-            "id" => CustomerSort.IdAscending,
-            "-id" => CustomerSort.IdDescending,
-            "name" => CustomerSort.NameAscending,
-            "-name" => CustomerSort.NameDescending,
-            "created_at" => CustomerSort.CreatedAtAscending,
-            "-created_at" => CustomerSort.CreatedAtDescending,
-            "updated_at" => CustomerSort.UpdatedAtAscending,
-            "-updated_at" => CustomerSort.UpdatedAtDescending,
-            "deleted_at" => CustomerSort.DeletedAtAscending,
-            "-deleted_at" => CustomerSort.DeletedAtDescending,
-            _ => 0,
-        };
-        return sort != 0;
+            return absent;
+        }
+
+        if (names.TryGetValue(text, out var value))
+        {
+            return value;
+        }
+
+        errors[key] = [error];
+        return absent;
     }
+
+    private static bool TryParseSort(string text, out CustomerSort sort) => Sorts.TryGetValue(text, out sort);
 }
