@@ -37,6 +37,9 @@ internal sealed class CustomerExport(AppDatabase database, IOptions<Microsoft.As
     /// <summary>Rows per batch; tests make it small.</summary>
     public int BatchSize { get; init; } = DefaultBatchSize;
 
+    /// <summary>Runs after every batch of every export, once it is flushed, with the rows written so far (tests pause an export here).</summary>
+    public Func<long, CancellationToken, ValueTask>? AfterEachBatch { get; init; }
+
     /// <summary>
     /// Opens the snapshot and counts what it will export (live customers changed at or after
     /// <paramref name="updatedSince"/>, when given). Nothing has been written yet, so a failure here can still be answered.
@@ -51,7 +54,7 @@ internal sealed class CustomerExport(AppDatabase database, IOptions<Microsoft.As
             transaction = await dialect.BeginSnapshotAsync(connection, ct);
             await using var count = CustomerStore.BuildExportCountCommand(connection, transaction, dialect, updatedSince);
             var total = Convert.ToInt64(await count.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
-            return new ExportSnapshot(connection, transaction, dialect, updatedSince, total, BatchSize, _customerJson);
+            return new ExportSnapshot(connection, transaction, dialect, updatedSince, total, BatchSize, _customerJson, AfterEachBatch);
         }
         catch
         {
@@ -73,11 +76,20 @@ internal sealed class ExportSnapshot : IAsyncDisposable
     private readonly DateTime? _updatedSince;
     private readonly int _batchSize;
     private readonly JsonTypeInfo<Customer> _json;
+    private readonly Func<long, CancellationToken, ValueTask>? _afterEachBatch;
     private int _closed;
 
     internal ExportSnapshot(
-        DbConnection connection, DbTransaction transaction, SqlDialect dialect, DateTime? updatedSince, long total, int batchSize, JsonTypeInfo<Customer> json)
+        DbConnection connection,
+        DbTransaction transaction,
+        SqlDialect dialect,
+        DateTime? updatedSince,
+        long total,
+        int batchSize,
+        JsonTypeInfo<Customer> json,
+        Func<long, CancellationToken, ValueTask>? afterEachBatch)
     {
+        _afterEachBatch = afterEachBatch;
         _connection = connection;
         _transaction = transaction;
         _dialect = dialect;
@@ -122,6 +134,11 @@ internal sealed class ExportSnapshot : IAsyncDisposable
             if (afterBatch is not null)
             {
                 await afterBatch(written, ct);
+            }
+
+            if (_afterEachBatch is not null)
+            {
+                await _afterEachBatch(written, ct);
             }
 
             if (inBatch < _batchSize)
