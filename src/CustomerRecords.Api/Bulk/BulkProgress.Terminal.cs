@@ -24,7 +24,7 @@ internal sealed class TerminalBulkProgress : BulkProgress
             .AutoRefresh(false)
             .AutoClear(false)
             .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new FiguresColumn(this));
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn { Width = 30 }, new PercentageColumn(), new FiguresColumn(this));
         _display = progress.StartAsync(async context =>
         {
             var task = context.AddTask(verb, autoStart: true, maxValue: Scale);

@@ -88,7 +88,8 @@ public class BulkProgress(TextWriter error, string verb, long? total, TimeProvid
         if (total is > 0 && Fraction() is { } fraction)
         {
             var eta = fraction > 0 ? TimeSpan.FromSeconds(seconds * (1 - fraction) / fraction) : (TimeSpan?)null;
-            var percent = withPercent ? string.Create(CultureInfo.InvariantCulture, $", {fraction:P0}") : string.Empty;
+            // "40%" as the lines are documented (the invariant culture's P0 would write "40 %").
+            var percent = withPercent ? string.Create(CultureInfo.InvariantCulture, $", {fraction * 100:0}%") : string.Empty;
             line += percent + (eta is { } e ? string.Create(CultureInfo.InvariantCulture, $", ETA {e:hh\\:mm\\:ss}") : string.Empty);
         }
 
