@@ -167,6 +167,19 @@ public abstract class CustomerExportContract : ApiContractSuite
         Assert.Equal((await ReadTableAsync()).Select(r => r.Id), lines.Select(l => (int)JsonNode.Parse(l)!["id"]!));
     }
 
+    [Fact]
+    public async Task TheBulkExportAndOneCustomersExportAreTwoRoutes()
+    {
+        await FillAsync(2);
+        var id = (await ReadTableAsync())[0].Id;
+
+        var bulk = await Client.GetAsync(new Uri("/customers/export", UriKind.Relative));
+        var one = await Client.GetAsync(new Uri($"/customers/{id}/export", UriKind.Relative));
+
+        Assert.Equal(CustomerFile.NdjsonMediaType, bulk.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(id, (int)(await one.ReadObjectAsync())["customer"]!["id"]!);
+    }
+
     [Theory]
     [InlineData("text/csv", "csv")]
     [InlineData("application/x-ndjson", "ndjson")]
