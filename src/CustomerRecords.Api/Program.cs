@@ -1,4 +1,5 @@
 using CustomerRecords.Api.Auth;
+using CustomerRecords.Api.Bulk;
 using CustomerRecords.Api.Caching;
 using CustomerRecords.Api.Cli;
 using CustomerRecords.Api.Customers;
@@ -32,6 +33,7 @@ static WebApplication Compose(WebApplicationBuilder builder)
     builder.AddIdempotency();
     builder.AddCustomers();
     builder.AddHistory();
+    builder.AddCustomerExport();
     builder.AddOriginalRoutes();
     builder.AddApiDocs();
 
@@ -43,6 +45,7 @@ static WebApplication Compose(WebApplicationBuilder builder)
     app.MapHealth();
     app.MapCustomersApi();
     app.MapHistoryApi();
+    app.MapCustomerExport();
     app.MapOriginalRoutes();
     app.MapApiDocs();
     return app;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Spectre.Console;
 
 namespace CustomerRecords.Api.Bulk;
 
@@ -35,6 +36,17 @@ public class BulkProgress(TextWriter error, string verb, long? total, TimeProvid
     public static BulkProgress Plain(TextWriter error, string verb, long? total, TimeProvider? time = null, TimeSpan? interval = null) =>
         new(error, verb, total, time ?? TimeProvider.System, interval ?? TimeSpan.FromSeconds(5));
 
+    /// <summary>
+    /// The reporter for a run's standard error: the terminal bar (Spectre.Console, redrawn every <paramref name="interval"/>,
+    /// default 200 ms) when <paramref name="terminal"/> is true, else plain lines (default every 5 s).
+    /// <paramref name="console"/> replaces the console drawn on (tests); by default it is made over <paramref name="error"/>.
+    /// </summary>
+    public static BulkProgress For(
+        TextWriter error, bool terminal, string verb, long? total, TimeProvider? time = null, TimeSpan? interval = null, IAnsiConsole? console = null) =>
+        terminal
+            ? new TerminalBulkProgress(error, verb, total, time ?? TimeProvider.System, interval ?? TimeSpan.FromMilliseconds(200), console ?? TerminalBulkProgress.ConsoleOver(error))
+            : Plain(error, verb, total, time, interval);
+
     /// <summary>Records that <paramref name="rows"/> rows are done and the run is at <paramref name="position"/> (rows or bytes, see remarks).</summary>
     public void Report(long rows, long? position = null)
     {
@@ -63,14 +75,22 @@ public class BulkProgress(TextWriter error, string verb, long? total, TimeProvid
     /// <summary>One plain line: <c>import: 120,000 rows, 24,000 rows/s, 40%, ETA 00:00:20</c>.</summary>
     protected string Line()
     {
+        return $"{verb}: {Figures(withPercent: true)}";
+    }
+
+    /// <summary>The figures of <see cref="Line"/> without the verb: <c>120,000 rows, 24,000 rows/s[, 40%], ETA 00:00:20</c>.</summary>
+    protected string Figures(bool withPercent)
+    {
         var rows = Rows;
         var seconds = Math.Max(Elapsed.TotalSeconds, 0.001);
         var rate = rows / seconds;
-        var line = string.Create(CultureInfo.InvariantCulture, $"{verb}: {rows:N0} rows, {rate:N0} rows/s");
+        var line = string.Create(CultureInfo.InvariantCulture, $"{rows:N0} rows, {rate:N0} rows/s");
         if (total is > 0 && Fraction() is { } fraction)
         {
             var eta = fraction > 0 ? TimeSpan.FromSeconds(seconds * (1 - fraction) / fraction) : (TimeSpan?)null;
-            line += string.Create(CultureInfo.InvariantCulture, $", {fraction:P0}{(eta is { } e ? $", ETA {e:hh\\:mm\\:ss}" : "")}");
+            // "40%" as the lines are documented (the invariant culture's P0 would write "40 %").
+            var percent = withPercent ? string.Create(CultureInfo.InvariantCulture, $", {fraction * 100:0}%") : string.Empty;
+            line += percent + (eta is { } e ? string.Create(CultureInfo.InvariantCulture, $", ETA {e:hh\\:mm\\:ss}") : string.Empty);
         }
 
         return line;

@@ -53,4 +53,11 @@ public static class CustomerFile
         ".ndjson" or ".jsonl" => CustomerFileFormat.Ndjson,
         _ => null,
     };
+
+    /// <summary>
+    /// How export writes a CSV timestamp: UTC ISO 8601 with <c>Z</c> and all six stored fraction digits
+    /// (<c>2026-12-02T05:22:33.123456Z</c>: milliseconds and the microseconds the database keeps), so that an import gives
+    /// back the same instant. NDJSON lines carry the API's own JSON form of the same instant.
+    /// </summary>
+    public const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'";
 }

@@ -14,7 +14,13 @@ namespace CustomerRecords.Api.Cli;
 public sealed record CliConsole(TextWriter Out, TextWriter Error, TextReader In, bool InteractiveInput = false, bool InteractiveError = false)
 {
     /// <summary>The process's own streams.</summary>
-    public static CliConsole Process => new(Console.Out, Console.Error, Console.In, !Console.IsInputRedirected, !Console.IsErrorRedirected);
+    public static CliConsole Process => new(Console.Out, Console.Error, Console.In, !Console.IsInputRedirected, !Console.IsErrorRedirected)
+    {
+        OpenOut = Console.OpenStandardOutput,
+    };
+
+    /// <summary>Standard output as bytes, for a command whose result is a file (<c>export</c>); null where there is none.</summary>
+    public Func<Stream>? OpenOut { get; init; }
 }
 
 /// <summary>
@@ -44,6 +50,7 @@ public static class CommandLineApp
         Serve(context, new Command(ServeCommandName, "Serve the API (the default when no command is given).")),
         Migrate(context),
         FlushCache(context),
+        Export(context),
         KeyCommands.HashKeyCommand(context.Console),
         KeyCommands.GenerateKeyCommand(context.Console),
     ];
@@ -186,6 +193,65 @@ public static class CommandLineApp
         context.Notes[command] = SettingsNotes;
         command.SetAction((result, ct) =>
             new ServiceHost(context.Compose, context.Settings, result.GetValue(context.Verbose), context.Console).FlushCacheAsync(ct));
+        return command;
+    }
+
+    /// <summary><c>export [--format csv|ndjson] [--updated-since T] [--out FILE]</c>: the live customers, from one snapshot.</summary>
+    private static Command Export(CliContext context)
+    {
+        var format = new Option<string?>("--format")
+        {
+            Description = "csv or ndjson. Default: from the --out file's extension (.csv, .ndjson, .jsonl), else ndjson.",
+        };
+        format.AcceptOnlyFromAmong("csv", "ndjson");
+        var since = new Option<string?>("--updated-since")
+        {
+            HelpName = "time",
+            Description = "Only customers changed at or after this instant, an RFC 3339 date-time with an offset (2026-01-02T03:04:05Z).",
+        };
+        since.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } text && !Customers.CustomerListQuery.TryParseTimestamp(text, out _))
+            {
+                result.AddError($"--updated-since '{text}' is not an RFC 3339 date-time with an offset, such as 2026-01-02T03:04:05Z.");
+            }
+        });
+        var output = new Option<string?>("--out")
+        {
+            HelpName = "file",
+            Description = "Write to this file (under a temporary name, renamed when complete) instead of standard output.",
+        };
+        var command = new Command(
+            "export",
+            "Write every live customer (not the soft-deleted ones) as CSV or NDJSON, from one consistent snapshot of the database " +
+            "(the replica's when one is configured), to standard output or --out. Progress and a summary go to standard error; " +
+            "the file imports back unchanged.")
+        {
+            format,
+            since,
+            output,
+        };
+        context.TakesSettings.Add(command);
+        context.Notes[command] = SettingsNotes;
+        command.SetAction((result, ct) =>
+        {
+            var path = result.GetValue(output);
+            var chosen = result.GetValue(format) switch
+            {
+                "csv" => Bulk.CustomerFileFormat.Csv,
+                "ndjson" => Bulk.CustomerFileFormat.Ndjson,
+                _ => (path is null ? null : Bulk.CustomerFile.FromFileName(path)) ?? Bulk.CustomerFileFormat.Ndjson,
+            };
+            DateTime? updatedSince = result.GetValue(since) is { } text && Customers.CustomerListQuery.TryParseTimestamp(text, out var parsed) ? parsed : null;
+            var console = context.Console;
+            var openOut = console.OpenOut ?? (() => throw new InvalidOperationException("This console has no standard output stream; use --out."));
+            return new ServiceHost(context.Compose, context.Settings, result.GetValue(context.Verbose), console).RunToolAsync(
+                "Export failed",
+                migrate: false,
+                (services, token) => Bulk.CustomerExportCommand.RunAsync(
+                    services, new Bulk.ExportCommandOptions(chosen, updatedSince, path), openOut, console.Error, console.InteractiveError, token),
+                ct);
+        });
         return command;
     }
 

@@ -42,6 +42,13 @@ internal abstract class SqlDialect
     /// </summary>
     public virtual System.Data.IsolationLevel LockThenReadIsolation => System.Data.IsolationLevel.Serializable;
 
+    /// <summary>
+    /// Begins a read-only transaction whose every read sees the database as it was when it began, whatever commits
+    /// meanwhile (a bulk export). MySQL/MariaDB: REPEATABLE READ, <c>START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY</c>.
+    /// SQLite: a deferred transaction, whose first read fixes its WAL snapshot while writers go on.
+    /// </summary>
+    public abstract Task<DbTransaction> BeginSnapshotAsync(DbConnection connection, CancellationToken ct);
+
     private sealed class MySqlDialect : SqlDialect
     {
         public override string Name => "mysql";
@@ -69,6 +76,10 @@ internal abstract class SqlDialect
         public override string ForUpdate => " FOR UPDATE";
 
         public override System.Data.IsolationLevel LockThenReadIsolation => System.Data.IsolationLevel.ReadCommitted;
+
+        // MySqlConnector maps Snapshot to REPEATABLE READ plus WITH CONSISTENT SNAPSHOT.
+        public override async Task<DbTransaction> BeginSnapshotAsync(DbConnection connection, CancellationToken ct) =>
+            await ((MySqlConnection)connection).BeginTransactionAsync(System.Data.IsolationLevel.Snapshot, isReadOnly: true, ct);
     }
 
     private sealed class SqliteDialect : SqlDialect
@@ -95,5 +106,8 @@ internal abstract class SqlDialect
 
         public override bool IsUniqueViolation(DbException exception) =>
             exception is SqliteException { SqliteErrorCode: SqliteConstraint, SqliteExtendedErrorCode: SqliteConstraintUnique or SqliteConstraintPrimaryKey };
+
+        public override Task<DbTransaction> BeginSnapshotAsync(DbConnection connection, CancellationToken ct) =>
+            Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: true));
     }
 }

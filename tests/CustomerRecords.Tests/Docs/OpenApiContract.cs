@@ -261,7 +261,8 @@ internal sealed partial class OpenApiContract
             return;
         }
 
-        if (exchange.ResponseBody.Length == 0)
+        // An NDJSON body of no lines (an export of nothing) is empty.
+        if (exchange.ResponseBody.Length == 0 && !(exchange.ResponseMediaType == "application/x-ndjson" && content.ContainsKey("application/x-ndjson")))
         {
             violations.Add($"{status}: no body, but {string.Join(", ", content.Select(c => c.Key))} is documented");
             return;
@@ -284,6 +285,30 @@ internal sealed partial class OpenApiContract
             return;
         }
 
+        if (mediaType == "application/x-ndjson")
+        {
+            CheckLines(violations, what, body, schema);
+            return;
+        }
+
+        if (mediaType == "text/csv")
+        {
+            // A CSV body is documented as one string (its columns in the description): it must be UTF-8 text.
+            string text;
+            try
+            {
+                text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(body);
+            }
+            catch (DecoderFallbackException)
+            {
+                violations.Add($"{what}: the CSV body is not UTF-8");
+                return;
+            }
+
+            violations.AddRange(Validate(schema, JsonValue.Create(text)).Select(e => $"{what}: body {e}"));
+            return;
+        }
+
         JsonNode? instance;
         try
         {
@@ -296,6 +321,38 @@ internal sealed partial class OpenApiContract
         }
 
         violations.AddRange(Validate(schema, instance).Select(e => $"{what}: body {e}"));
+    }
+
+    /// <summary>NDJSON: every line ends with <c>\n</c> and is one JSON value valid against the media type's schema (the schema of a line).</summary>
+    private void CheckLines(List<string> violations, string what, byte[] body, JsonNode schema)
+    {
+        var text = Encoding.UTF8.GetString(body);
+        if (!text.EndsWith('\n'))
+        {
+            violations.Add($"{what}: the NDJSON body does not end with a line break");
+        }
+
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].Length == 0 && i == lines.Length - 1)
+            {
+                continue;
+            }
+
+            JsonNode? instance;
+            try
+            {
+                instance = JsonNode.Parse(lines[i]);
+            }
+            catch (JsonException)
+            {
+                violations.Add($"{what}: NDJSON line {i + 1} is not JSON: {Shorten(lines[i])}");
+                continue;
+            }
+
+            violations.AddRange(Validate(schema, instance).Select(e => $"{what}: NDJSON line {i + 1} {e}"));
+        }
     }
 
     /// <summary>Validation errors of <paramref name="instance"/> against an OpenAPI schema object of this document.</summary>
