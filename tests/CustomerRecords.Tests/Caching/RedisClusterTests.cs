@@ -24,18 +24,8 @@ public sealed class RedisClusterTests(MariaDbRedisFixture servers, ITestOutputHe
     [Fact]
     public async Task CrudWriteThroughBackplaneAndSharedRateLimitsWorkOnACluster()
     {
-        await using var cluster = await RedisClusterServer.StartAsync();
-        var customers = await servers.CreateDatabaseAsync();
-        var settings = CacheInstance.RedisSettings(
-            customers,
-            cluster.ConnectionString,
-            ("RateLimit:Enabled", "true"),
-            ("RateLimit:PermitLimit", "100000"),
-            ("RateLimit:Window", "00:01:00"));
-        await using var a = CacheInstance.Start(settings);
-        await using var b = CacheInstance.Start(settings);
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.ConnectionString);
-        await Eventually.WithinAsync(TimeSpan.FromSeconds(10), "both instances use the cluster", async () => await CacheHealthAsync(a) == "Healthy" && await CacheHealthAsync(b) == "Healthy");
+        await using var pair = await StartPairAsync(("RateLimit:Enabled", "true"), ("RateLimit:PermitLimit", "100000"), ("RateLimit:Window", "00:01:00"));
+        var (cluster, settings, a, b, redis) = (pair.Cluster, pair.Settings, pair.A, pair.B, pair.Redis);
 
         // Create on A: written through to the cluster, so B's first read is a hit.
         var id = (int)(await a.CreateAsync())["id"]!;
@@ -64,13 +54,8 @@ public sealed class RedisClusterTests(MariaDbRedisFixture servers, ITestOutputHe
     [Fact]
     public async Task APrimaryKilledFailsOverToItsReplicaWithNo5xxAndTheServiceCachesFreshValuesAfterwards()
     {
-        await using var cluster = await RedisClusterServer.StartAsync();
-        var customers = await servers.CreateDatabaseAsync();
-        var settings = CacheInstance.RedisSettings(customers, cluster.ConnectionString, ("Cache:RepairDelay", "00:00:00.250"));
-        await using var a = CacheInstance.Start(settings);
-        await using var b = CacheInstance.Start(settings);
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.ConnectionString);
-        await Eventually.WithinAsync(TimeSpan.FromSeconds(10), "both instances use the cluster", async () => await CacheHealthAsync(a) == "Healthy" && await CacheHealthAsync(b) == "Healthy");
+        await using var pair = await StartPairAsync(("Cache:RepairDelay", "00:00:00.250"));
+        var (cluster, settings, a, b, redis) = (pair.Cluster, pair.Settings, pair.A, pair.B, pair.Redis);
 
         var id = (int)(await a.CreateAsync())["id"]!;
         var key = Assert.Single(await KeysAsync(redis, "*" + a.RedisKey(id)));
@@ -143,18 +128,8 @@ public sealed class RedisClusterTests(MariaDbRedisFixture servers, ITestOutputHe
     [Fact]
     public async Task MovingTheSlotsOfTheServicesKeysUnderTrafficCausesNo5xxNoStaleReadAndKeepsTheBackplaneAndTheSharedRateLimit()
     {
-        await using var cluster = await RedisClusterServer.StartAsync();
-        var customers = await servers.CreateDatabaseAsync();
-        var settings = CacheInstance.RedisSettings(
-            customers,
-            cluster.ConnectionString,
-            ("RateLimit:Enabled", "true"),
-            ("RateLimit:PermitLimit", "1000000"),
-            ("RateLimit:Window", "01:00:00"));
-        await using var a = CacheInstance.Start(settings);
-        await using var b = CacheInstance.Start(settings);
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.ConnectionString);
-        await Eventually.WithinAsync(TimeSpan.FromSeconds(10), "both instances use the cluster", async () => await CacheHealthAsync(a) == "Healthy" && await CacheHealthAsync(b) == "Healthy");
+        await using var pair = await StartPairAsync(("RateLimit:Enabled", "true"), ("RateLimit:PermitLimit", "1000000"), ("RateLimit:Window", "01:00:00"));
+        var (cluster, settings, a, b, redis) = (pair.Cluster, pair.Settings, pair.A, pair.B, pair.Redis);
 
         var id = (int)(await a.CreateAsync())["id"]!;
         var cacheKey = Assert.Single(await KeysAsync(redis, "*" + a.RedisKey(id)));
@@ -291,6 +266,27 @@ public sealed class RedisClusterTests(MariaDbRedisFixture servers, ITestOutputHe
 
             var target = Count() + more;
             await Eventually.WithinAsync(TimeSpan.FromSeconds(60), $"{more} more patches", () => Task.FromResult(Count() >= target || writer.IsCompleted || reader.IsCompleted), TimeSpan.FromMilliseconds(20));
+        }
+    }
+
+    /// <summary>A new cluster, two instances over it and a fresh database, and a client of the cluster, once both instances use it.</summary>
+    private async Task<ClusterPair> StartPairAsync(params (string Key, string Value)[] overrides)
+    {
+        var cluster = await RedisClusterServer.StartAsync();
+        var settings = CacheInstance.RedisSettings(await servers.CreateDatabaseAsync(), cluster.ConnectionString, overrides);
+        var pair = new ClusterPair(cluster, settings, CacheInstance.Start(settings), CacheInstance.Start(settings), await ConnectionMultiplexer.ConnectAsync(cluster.ConnectionString));
+        await Eventually.WithinAsync(TimeSpan.FromSeconds(10), "both instances use the cluster", async () => await CacheHealthAsync(pair.A) == "Healthy" && await CacheHealthAsync(pair.B) == "Healthy");
+        return pair;
+    }
+
+    private sealed record ClusterPair(RedisClusterServer Cluster, Dictionary<string, string?> Settings, CacheInstance A, CacheInstance B, ConnectionMultiplexer Redis) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Redis.DisposeAsync();
+            await B.DisposeAsync();
+            await A.DisposeAsync();
+            await Cluster.DisposeAsync();
         }
     }
 

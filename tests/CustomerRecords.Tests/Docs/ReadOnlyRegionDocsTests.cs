@@ -70,33 +70,12 @@ public sealed class ReadOnlyRegionDocsTests(ITestOutputHelper output)
     {
         const string suite = nameof(AReadOnlyRegionsWriteAnswersConformToTheDocument);
         var settings = CustomerApiFactory.SqliteSettings(TempDirectory.ForRun());
-        settings["RateLimit:Enabled"] = "false";
-        int id;
-        await using (var primary = new CustomerApiFactory(settings))
-        {
-            using var writer = primary.CreateClient();
-            var created = await writer.PostAsync("/customers", Json.Body(new { name = "Replicated", email = Json.UniqueEmail("region") }));
-            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-            id = (int)(await created.ReadObjectAsync())["id"]!;
-        }
-
+        var id = await Data.ReadOnlyRegionTests.WithOneCustomerAsync(settings);
         var readOnly = new Dictionary<string, string?>(settings) { ["Database:ReadOnly"] = "true", [OpenApiTrafficLog.SettingKey] = suite };
         await using var region = new CustomerApiFactory(readOnly);
         using var client = region.CreateClient();
-        var body = new { name = "Changed", email = Json.UniqueEmail("region") };
-        (HttpMethod Method, string Path, HttpContent? Content)[] writes =
-        [
-            (HttpMethod.Post, "/customers", Json.Body(body)),
-            (HttpMethod.Put, $"/customers/{id}", Json.Body(body)),
-            (HttpMethod.Patch, $"/customers/{id}", Json.Body(new { name = "Changed" }, "application/merge-patch+json")),
-            (HttpMethod.Delete, $"/customers/{id}", null),
-            (HttpMethod.Post, $"/customers/{id}/restore", null),
-            (HttpMethod.Post, $"/customers/{id}/erase", null),
-            (HttpMethod.Post, "/create", Json.Body(body)),
-            (HttpMethod.Put, $"/update/{id}", Json.Body(body)),
-            (HttpMethod.Delete, $"/delete/{id}", null),
-        ];
-        foreach (var (method, path, content) in writes)
+        var writes = Data.ReadOnlyRegionTests.Writes(id);
+        foreach (var (method, path, content, _) in writes)
         {
             using var request = new HttpRequestMessage(method, path) { Content = content };
             using var response = await client.SendAsync(request);
