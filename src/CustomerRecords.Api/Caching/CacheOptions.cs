@@ -62,6 +62,12 @@ public sealed class CacheOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
     public TimeSpan RedisSoftTimeout { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// A PEM file of the certificate authority Redis's TLS certificate must chain to, instead of the system's trust
+    /// store (a Redis with a private CA). Empty (the default) for ElastiCache, whose certificates the system trusts.
+    /// </summary>
+    public string? RedisCaFile { get; set; }
+
     /// <summary>No Redis operation holds a request longer than this.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
     public TimeSpan RedisHardTimeout { get; set; } = TimeSpan.FromMilliseconds(500);

@@ -28,6 +28,8 @@ internal static class CachingExtensions
             .Validate(o => o.Mode != CacheMode.Redis || !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("Redis")),
                 "Cache:Mode is Redis but ConnectionStrings:Redis is empty: set it (host:port[,ssl=true,password=...]) or choose Cache:Mode Memory.")
             // The old name is FusionCache's name for an entry's whole lifetime, not the time past expiry: refuse it, never guess.
+            .Validate(o => string.IsNullOrEmpty(o.RedisCaFile) || File.Exists(o.RedisCaFile),
+                "Cache:RedisCaFile names no readable file: set it to the PEM certificate of the CA that signs Redis's TLS certificate, or leave it empty.")
             .Validate(_ => builder.Configuration[$"{CacheOptions.Section}:FailSafeMaxDuration"] is null,
                 "Cache:FailSafeMaxDuration was renamed Cache:FailSafeGracePeriod (how long past its expiry a cached value may be served while the database fails): rename the setting.")
             .ValidateOnStart();
@@ -45,7 +47,8 @@ internal static class CachingExtensions
             sp.GetRequiredService<IConfiguration>().GetConnectionString("Redis") ?? string.Empty,
             Settings(sp).RedisHardTimeout,
             sp.GetRequiredService<ILogger<RedisConnection>>(),
-            IamTokens(sp)));
+            IamTokens(sp),
+            Settings(sp).RedisCaFile));
 
         var cache = builder.Services.AddFusionCache()
             .WithOptions((sp, options) => Configure(options, Settings(sp)))

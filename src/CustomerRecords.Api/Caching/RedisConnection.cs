@@ -22,7 +22,8 @@ internal sealed partial class RedisConnection : IAsyncDisposable
     /// <param name="commandTimeout">Longest wait for any one command (<c>Cache:RedisHardTimeout</c>).</param>
     /// <param name="logger">Where connection changes are logged.</param>
     /// <param name="iam">ElastiCache IAM authentication (<c>Cache:IamAuthentication</c>), or null for the connection string's password.</param>
-    public RedisConnection(string connectionString, TimeSpan commandTimeout, ILogger<RedisConnection> logger, RedisIamTokens? iam = null)
+    /// <param name="caFile">A PEM CA certificate the server's TLS certificate must chain to (<c>Cache:RedisCaFile</c>), or null for the system's trust store.</param>
+    public RedisConnection(string connectionString, TimeSpan commandTimeout, ILogger<RedisConnection> logger, RedisIamTokens? iam = null, string? caFile = null)
     {
         _logger = logger;
         _iam = iam;
@@ -34,6 +35,11 @@ internal sealed partial class RedisConnection : IAsyncDisposable
         catch (ArgumentException)
         {
             throw new InvalidOperationException("ConnectionStrings:Redis is not a valid StackExchange.Redis configuration (host:port,ssl=true,...).");
+        }
+
+        if (!string.IsNullOrEmpty(caFile))
+        {
+            options.TrustIssuer(caFile);
         }
 
         // Never fail start-up for Redis, keep reconnecting, and keep any one command short.

@@ -17,6 +17,8 @@ internal static class ApiDocs
     {
         builder.Services.AddOpenApi(options =>
         {
+            // After every operation's own responses (endpoint transformers run after the document-wide operation ones).
+            options.AddDocumentTransformer<OpenApiCommonResponses>();
             options.AddDocumentTransformer((document, _, _) =>
             {
                 document.Info.Title = "CustomerRecords API";

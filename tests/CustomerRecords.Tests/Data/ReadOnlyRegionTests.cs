@@ -29,15 +29,7 @@ public sealed class ReadOnlyRegionTests(MariaDbFixture mariaDb, ITestOutputHelpe
     {
         using var directory = new TempDirectory();
         var settings = CustomerApiFactory.SqliteSettings(directory.Path);
-        settings["RateLimit:Enabled"] = "false";
-        int id;
-        await using (var primary = new CustomerApiFactory(settings))
-        {
-            using var writer = primary.CreateClient();
-            var created = await writer.PostAsync("/customers", Json.Body(new { name = "Replicated", email = Json.UniqueEmail("region") }));
-            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-            id = (int)(await created.ReadObjectAsync())["id"]!;
-        }
+        var id = await WithOneCustomerAsync(settings);
 
         var database = settings["ConnectionStrings:Customers"]!;
         var before = await SnapshotAsync(database);
@@ -50,20 +42,7 @@ public sealed class ReadOnlyRegionTests(MariaDbFixture mariaDb, ITestOutputHelpe
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/read/{id}")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
 
-        var body = new { name = "Changed", email = Json.UniqueEmail("region") };
-        (HttpMethod Method, string Path, HttpContent? Content, bool Original)[] writes =
-        [
-            (HttpMethod.Post, "/customers", Json.Body(body), false),
-            (HttpMethod.Put, $"/customers/{id}", Json.Body(body), false),
-            (HttpMethod.Patch, $"/customers/{id}", Json.Body(new { name = "Changed" }, "application/merge-patch+json"), false),
-            (HttpMethod.Delete, $"/customers/{id}", null, false),
-            (HttpMethod.Post, $"/customers/{id}/restore", null, false),
-            (HttpMethod.Post, $"/customers/{id}/erase", null, false),
-            (HttpMethod.Post, "/create", Json.Body(body), true),
-            (HttpMethod.Put, $"/update/{id}", Json.Body(body), true),
-            (HttpMethod.Delete, $"/delete/{id}", null, true),
-        ];
-        foreach (var (method, path, content, original) in writes)
+        foreach (var (method, path, content, original) in Writes(id))
         {
             using var request = new HttpRequestMessage(method, path) { Content = content };
             request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString("N"));
@@ -85,6 +64,35 @@ public sealed class ReadOnlyRegionTests(MariaDbFixture mariaDb, ITestOutputHelpe
         }
 
         Assert.Equal(before, await SnapshotAsync(database));
+    }
+
+    /// <summary>Migrates the database of <paramref name="settings"/> (rate limiting off) as a primary region would and creates one customer; returns its id.</summary>
+    internal static async Task<int> WithOneCustomerAsync(Dictionary<string, string?> settings)
+    {
+        settings["RateLimit:Enabled"] = "false";
+        await using var primary = new CustomerApiFactory(settings);
+        using var writer = primary.CreateClient();
+        var created = await writer.PostAsync("/customers", Json.Body(new { name = "Replicated", email = Json.UniqueEmail("region") }));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        return (int)(await created.ReadObjectAsync())["id"]!;
+    }
+
+    /// <summary>A request to every write route of both API surfaces for customer <paramref name="id"/>; Original = the original routes.</summary>
+    internal static (HttpMethod Method, string Path, HttpContent? Content, bool Original)[] Writes(int id)
+    {
+        var body = new { name = "Changed", email = Json.UniqueEmail("region") };
+        return
+        [
+            (HttpMethod.Post, "/customers", Json.Body(body), false),
+            (HttpMethod.Put, $"/customers/{id}", Json.Body(body), false),
+            (HttpMethod.Patch, $"/customers/{id}", Json.Body(new { name = "Changed" }, "application/merge-patch+json"), false),
+            (HttpMethod.Delete, $"/customers/{id}", null, false),
+            (HttpMethod.Post, $"/customers/{id}/restore", null, false),
+            (HttpMethod.Post, $"/customers/{id}/erase", null, false),
+            (HttpMethod.Post, "/create", Json.Body(body), true),
+            (HttpMethod.Put, $"/update/{id}", Json.Body(body), true),
+            (HttpMethod.Delete, $"/delete/{id}", null, true),
+        ];
     }
 
     [Fact]

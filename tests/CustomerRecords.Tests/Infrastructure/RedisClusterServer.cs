@@ -126,6 +126,51 @@ public sealed class RedisClusterServer : IAsyncDisposable
         return null;
     }
 
+    /// <summary>The hash slot of <paramref name="key"/> (<c>CLUSTER KEYSLOT</c>).</summary>
+    public async Task<int> SlotOfAsync(string key, CancellationToken cancellationToken = default) =>
+        int.Parse((await CliAsync(await AnyLiveAsync(cancellationToken), ["cluster", "keyslot", key], cancellationToken)).Trim(), CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Moves <paramref name="slot"/> from the primary serving it to another primary by hand, as <c>redis-cli --cluster reshard</c>
+    /// does one slot: the target is set IMPORTING and the source MIGRATING, the slot's keys are MIGRATEd in batches (from then on a
+    /// client asking the source for a moved key is answered <c>ASK</c>), <paramref name="whileAsking"/> runs, and the slot is
+    /// assigned to the target on the target, the source and the other primaries (a client asking the source is then answered <c>MOVED</c>).
+    /// </summary>
+    public async Task<(RedisServer From, RedisServer To)> MigrateSlotAsync(int slot, Func<Task> whileAsking, CancellationToken cancellationToken = default)
+    {
+        var nodes = await NodesAsync(await AnyLiveAsync(cancellationToken), cancellationToken);
+        var source = nodes.Single(n => n.Primary && !n.Failed && n.Slots.Any(r => r.From <= slot && slot <= r.To));
+        var target = nodes.First(n => n.Primary && !n.Failed && n.Id != source.Id);
+        var from = _nodes.Single(n => n.Port == source.Port);
+        var to = _nodes.Single(n => n.Port == target.Port);
+        var slotText = slot.ToString(CultureInfo.InvariantCulture);
+
+        await CommandAsync(to, ["cluster", "setslot", slotText, "importing", source.Id], cancellationToken);
+        await CommandAsync(from, ["cluster", "setslot", slotText, "migrating", target.Id], cancellationToken);
+        while ((await CliAsync(from, ["cluster", "getkeysinslot", slotText, "100"], cancellationToken))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is { Length: > 0 } keys)
+        {
+            await CommandAsync(from, ["migrate", to.Host, to.Port.ToString(CultureInfo.InvariantCulture), "", "0", "5000", "KEYS", .. keys], cancellationToken, "OK", "NOKEY");
+        }
+
+        await whileAsking();
+        foreach (var node in new[] { to, from }.Concat(_nodes.Where(n => n != to && n != from && nodes.Single(c => c.Port == n.Port) is { Primary: true, Failed: false })))
+        {
+            await CommandAsync(node, ["cluster", "setslot", slotText, "node", target.Id], cancellationToken);
+        }
+
+        return (from, to);
+    }
+
+    /// <summary>How many commands <paramref name="node"/> answered with the error <paramref name="prefix"/> (<c>MOVED</c>, <c>ASK</c>...), from <c>INFO errorstats</c>.</summary>
+    public static async Task<long> ErrorCountAsync(RedisServer node, string prefix, CancellationToken cancellationToken = default)
+    {
+        var line = (await CliAsync(node, ["info", "errorstats"], cancellationToken))
+            .Split('\n', StringSplitOptions.TrimEntries)
+            .FirstOrDefault(l => l.StartsWith($"errorstat_{prefix}:count=", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line[(line.IndexOf('=', StringComparison.Ordinal) + 1)..], CultureInfo.InvariantCulture);
+    }
+
     /// <summary>
     /// The replica of <paramref name="primary"/>. Right after the cluster is created a node may not have heard yet
     /// (gossip) which replica follows it: asks again until one does, up to the cluster's state timeout.
@@ -148,6 +193,16 @@ public sealed class RedisClusterServer : IAsyncDisposable
             }
 
             await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    /// <summary>redis-cli exits 0 on an error reply: a command whose answer must be one of <paramref name="expected"/> (default OK).</summary>
+    private static async Task CommandAsync(RedisServer node, string[] arguments, CancellationToken cancellationToken, params string[] expected)
+    {
+        var answer = (await CliAsync(node, arguments, cancellationToken)).Trim();
+        if (!(expected.Length == 0 ? ["OK"] : expected).Contains(answer, StringComparer.Ordinal))
+        {
+            throw new InvalidOperationException($"redis-cli {string.Join(' ', arguments)} on {node.Port} answered: {answer}");
         }
     }
 
