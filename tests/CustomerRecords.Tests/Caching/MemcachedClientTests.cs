@@ -160,23 +160,24 @@ public sealed class MemcachedClientTests(ITestOutputHelper output)
     [Fact]
     public async Task AHungServerTimesOutAndTheLateReplyNeverAnswersAnotherCommand()
     {
-        await using var server = await MemcachedServer.StartAsync();
-        await using var client = new MemcachedClient([new DnsEndPoint(server.Host, server.Port)], 1, Timeout, TimeProvider.System, NullLogger<MemcachedClient>.Instance);
-        await client.SetAsync("a", 0, null, "value of a"u8.ToArray());
-        await client.SetAsync("b", 0, null, "value of b"u8.ToArray());
+        // A server that reads the command and withholds its reply until released: hung for certain, no signal to race.
+        await using var server = new HeldMemcached(new Dictionary<string, string> { ["a"] = "value of a", ["b"] = "value of b" });
+        await using var client = new MemcachedClient([new DnsEndPoint("127.0.0.1", server.Port)], 1, Timeout, TimeProvider.System, NullLogger<MemcachedClient>.Instance);
+        Assert.Equal("value of a", Encoding.ASCII.GetString((await client.GetsAsync("a"))!.Value));
 
-        server.Pause();
+        server.Hold();
         var clock = Stopwatch.StartNew();
         try
         {
             await Assert.ThrowsAsync<TimeoutException>(() => client.GetsAsync("a"));
             output.WriteLine($"gets on a hung memcached failed after {clock.ElapsedMilliseconds} ms (timeout {Timeout.TotalMilliseconds} ms)");
+            Assert.Equal("gets a", await server.HeldCommand.WaitAsync(TimeSpan.FromSeconds(30))); // it was sent, and not answered
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5));
             Assert.False(client.IsAvailable);
         }
         finally
         {
-            server.Resume();
+            server.Release(); // the late reply to "gets a" goes out on the timed-out connection
         }
 
         // One connection only: were the timed-out one reused, "gets b" would read the late reply to "gets a".
