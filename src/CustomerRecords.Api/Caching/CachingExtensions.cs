@@ -110,6 +110,12 @@ internal static class CachingExtensions
     private static void Configure(FusionCacheOptions options, CacheOptions settings)
     {
         var redis = settings.Mode is CacheMode.Redis or CacheMode.Memcached;
+
+        // FusionCache adds the jitter to the memory copy of a value set on this instance (a write-through), on top
+        // of MemoryCacheDuration: with a shared level an instance would then serve its own older write for up to
+        // Cache:MemoryDuration + Cache:Jitter after another instance's newer one (always in Memcached mode, which has
+        // no backplane; during a backplane outage in Redis mode). There the memory copy lives Cache:MemoryDuration, no more.
+        var jitter = redis ? TimeSpan.Zero : settings.Jitter;
         options.CacheKeyPrefix = settings.KeyPrefix + ":";
         options.BackplaneChannelPrefix = settings.KeyPrefix;
         options.DefaultEntryOptions = new FusionCacheEntryOptions
@@ -117,14 +123,14 @@ internal static class CachingExtensions
             // Every entry counts 1 against Cache:MemoryMaxEntries.
             Size = 1,
             Duration = settings.Duration,
-            JitterMaxDuration = settings.Jitter,
+            JitterMaxDuration = jitter,
             MemoryCacheDuration = redis ? settings.MemoryDuration : null,
             IsFailSafeEnabled = settings.FailSafe,
 
             // FusionCache counts FailSafeMaxDuration from the write, and ignores it (with a warning on every
             // write) when it is shorter than Duration; Cache:FailSafeGracePeriod is the time past expiry, so
             // add the longest lifetime an entry can have.
-            FailSafeMaxDuration = settings.Duration + settings.Jitter + settings.FailSafeGracePeriod,
+            FailSafeMaxDuration = settings.Duration + jitter + settings.FailSafeGracePeriod,
             FailSafeThrottleDuration = TimeSpan.FromSeconds(5),
             DistributedCacheSoftTimeout = settings.RedisSoftTimeout,
             DistributedCacheHardTimeout = settings.RedisHardTimeout,
