@@ -129,52 +129,8 @@ public sealed class MemcachedCacheTests(MariaDbRedisFixture servers, ITestOutput
         var id = (int)(await a.CreateAsync())["id"]!;
         await b.ReadAsync(id);
 
-        var failures = new ConcurrentQueue<string>();
-        int writes = 0, reads = 0;
-        var clock = Stopwatch.StartNew();
         var duration = TimeSpan.FromSeconds(3);
-
-        async Task WriteAsync(CacheInstance app, bool originalRoute)
-        {
-            while (clock.Elapsed < duration)
-            {
-                var email = Json.UniqueEmail("race");
-                using var response = originalRoute
-                    ? await app.Client.PutAsync($"/update/{id}", Json.Body(new { email }))
-                    : await app.PatchEmailAsync(id, email);
-                if (response.StatusCode != HttpStatusCode.OK)
-                {
-                    failures.Enqueue($"write {response.StatusCode}");
-                }
-
-                Interlocked.Increment(ref writes);
-            }
-        }
-
-        async Task ReadAsync(CacheInstance app)
-        {
-            while (clock.Elapsed < duration)
-            {
-                var read = await app.ReadAsync(id);
-                if (read.Status != HttpStatusCode.OK)
-                {
-                    failures.Enqueue($"read {read.Status}");
-                }
-
-                Interlocked.Increment(ref reads);
-            }
-        }
-
-        await Task.WhenAll(
-            Task.Run(() => WriteAsync(a, originalRoute: false)),
-            Task.Run(() => WriteAsync(a, originalRoute: true)),
-            Task.Run(() => WriteAsync(b, originalRoute: false)),
-            Task.Run(() => WriteAsync(b, originalRoute: true)),
-            Task.Run(() => ReadAsync(a)),
-            Task.Run(() => ReadAsync(a)),
-            Task.Run(() => ReadAsync(b)),
-            Task.Run(() => ReadAsync(b)));
-        Assert.Empty(failures);
+        var (writes, reads) = await WriteRace.RunAsync(a, b, id, duration);
 
         // No repair ran (5 min away): what memcached holds came from write-throughs and reads that raced them.
         var truth = await CustomerRows.ReadAsync(customers, id) ?? throw new InvalidOperationException("The customer vanished.");
