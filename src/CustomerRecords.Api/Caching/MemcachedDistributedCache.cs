@@ -35,7 +35,8 @@ internal sealed partial class MemcachedDistributedCache(MemcachedClient client, 
             return;
         }
 
-        var ttl = TimeToLive(options);
+        // memcached counts expiry in whole seconds.
+        var ttl = VersionedRedisCache.TimeToLive(options, TimeSpan.FromSeconds(1));
         if (Flags(VersionedRedisCache.VersionOf(value)) is not { } flags)
         {
             await client.SetAsync(key, 0, ttl, value, token);
@@ -102,22 +103,6 @@ internal sealed partial class MemcachedDistributedCache(MemcachedClient client, 
         // so the writer must not keep it as if it were shared: treated as refused, the repair sets it again.
         LogContended(logger, MaxAttempts);
         return false;
-    }
-
-    private static TimeSpan? TimeToLive(DistributedCacheEntryOptions options)
-    {
-        if (options.AbsoluteExpirationRelativeToNow is { } relative)
-        {
-            return relative;
-        }
-
-        if (options.AbsoluteExpiration is { } absolute)
-        {
-            var left = absolute - DateTimeOffset.UtcNow;
-            return left > TimeSpan.Zero ? left : TimeSpan.FromSeconds(1);
-        }
-
-        return options.SlidingExpiration;
     }
 
     [LoggerMessage(EventId = 3032, Level = LogLevel.Warning, Message = "A {Length}-byte cache entry is over memcached's item limit: not cached")]
