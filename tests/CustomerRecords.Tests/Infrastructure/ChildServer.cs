@@ -98,6 +98,37 @@ public abstract class ChildServer : IAsyncDisposable
     /// <summary>Records the process a launch started, so the lifecycle methods act on it.</summary>
     private protected void Attach(ServerProcess process) => _process = process;
 
+    /// <summary>
+    /// Waits for the process just <see cref="Attach"/>ed: true once <paramref name="answers"/> (one try, bounded by
+    /// its own timeout) is true; false, and killed, when the process exits first; a <see cref="TimeoutException"/>
+    /// with the log tail when <paramref name="timeout"/> passes (<paramref name="what"/>: what it did not do, e.g.
+    /// "answer PING").
+    /// </summary>
+    private protected async Task<bool> AwaitAnswerAsync(
+        ServerProcess process, Func<CancellationToken, Task<bool>> answers, string what, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+            {
+                await KillAsync();
+                return false;
+            }
+
+            if (await answers(cancellationToken))
+            {
+                return true;
+            }
+
+            await Task.Delay(25, cancellationToken);
+        }
+
+        await KillAsync();
+        throw new TimeoutException(
+            $"{ProgramName} did not {what} on port {Port} within {timeout}. Log tail:{Environment.NewLine}{TestDirectory.Tail(DiagnosticLogPath)}");
+    }
+
     private ServerProcess RequireRunning() =>
         _process ?? throw new InvalidOperationException("The server is not running.");
 }

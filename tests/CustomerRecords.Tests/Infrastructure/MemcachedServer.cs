@@ -115,25 +115,6 @@ public sealed class MemcachedServer : ChildServer
 
         var process = ServerProcess.Start(ServerBinaries.Memcached, arguments, LogPath, WorkDirectory);
         Attach(process);
-        var deadline = DateTime.UtcNow + StartupTimeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (process.HasExited)
-            {
-                await KillAsync();
-                return false;
-            }
-
-            if (await PingAsync(TimeSpan.FromSeconds(1), cancellationToken))
-            {
-                return true;
-            }
-
-            await Task.Delay(25, cancellationToken);
-        }
-
-        await KillAsync();
-        throw new TimeoutException(
-            $"memcached did not answer on port {Port} within {StartupTimeout}. Log tail:{Environment.NewLine}{TestDirectory.Tail(LogPath)}");
+        return await AwaitAnswerAsync(process, ct => PingAsync(TimeSpan.FromSeconds(1), ct), "answer version", StartupTimeout, cancellationToken);
     }
 }

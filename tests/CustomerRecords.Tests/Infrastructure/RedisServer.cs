@@ -138,25 +138,6 @@ public sealed class RedisServer : ChildServer
         var process = ServerProcess.Start(
             ServerBinaries.RedisServer, [ConfigPath], Path.Combine(WorkDirectory, "redis.out.log"), WorkDirectory);
         Attach(process);
-        var deadline = DateTime.UtcNow + StartupTimeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (process.HasExited)
-            {
-                await KillAsync();
-                return false;
-            }
-
-            if (await PingAsync(TimeSpan.FromSeconds(1), cancellationToken))
-            {
-                return true;
-            }
-
-            await Task.Delay(25, cancellationToken);
-        }
-
-        await KillAsync();
-        throw new TimeoutException(
-            $"redis-server did not answer PING on port {Port} within {StartupTimeout}. Log tail:{Environment.NewLine}{TestDirectory.Tail(LogPath)}");
+        return await AwaitAnswerAsync(process, ct => PingAsync(TimeSpan.FromSeconds(1), ct), "answer PING", StartupTimeout, cancellationToken);
     }
 }
