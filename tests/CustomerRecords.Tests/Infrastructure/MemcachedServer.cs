@@ -10,7 +10,6 @@ namespace CustomerRecords.Tests.Infrastructure;
 /// </summary>
 public sealed class MemcachedServer : ChildServer
 {
-    private const int StartAttempts = 3;
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(30);
 
     private MemcachedServer(string workDirectory)
@@ -30,31 +29,7 @@ public sealed class MemcachedServer : ChildServer
     public static async Task<MemcachedServer> StartAsync(CancellationToken cancellationToken = default)
     {
         _ = ServerBinaries.Memcached;
-        var server = new MemcachedServer(TestDirectory.Create("memcached"));
-        try
-        {
-            // FreePort's port can be taken before memcached binds it; then memcached exits at once.
-            for (var attempt = 1; ; attempt++)
-            {
-                server.Port = FreePort.Get();
-                if (await server.LaunchAsync(cancellationToken))
-                {
-                    return server;
-                }
-
-                var log = TestDirectory.Tail(server.LogPath);
-                if (attempt == StartAttempts || !log.Contains("Address already in use", StringComparison.Ordinal))
-                {
-                    throw new InvalidOperationException(
-                        string.Create(CultureInfo.InvariantCulture, $"memcached exited while starting on port {server.Port}. Log tail:{Environment.NewLine}") + log);
-                }
-            }
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
-        }
+        return await LaunchOnFreePortAsync(new MemcachedServer(TestDirectory.Create("memcached")), null, cancellationToken);
     }
 
     /// <summary>Sends <c>version</c> over a raw socket and reports whether a <c>VERSION</c> line came back within <paramref name="timeout"/>.</summary>
