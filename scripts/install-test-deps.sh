@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the servers that the integration tests start as child processes of the test run
-# (tests/CustomerRecords.Tests/Infrastructure): MariaDB and Redis from Debian's packages; and the
+# (tests/CustomerRecords.Tests/Infrastructure): MariaDB, Redis and memcached from Debian's packages; and the
 # OpenAPI linters the docs tests run (tests/CustomerRecords.Tests/Docs): Node.js and npm from Debian's
 # packages when missing, then tools/package.json (Spectral, Redocly) into tools/node_modules.
 # Safe to run repeatedly: it installs only what is missing. Run as root or via sudo.
@@ -28,6 +28,9 @@ fi
 # redis-cli builds the test Redis Cluster (tests/.../Infrastructure/RedisClusterServer.cs).
 if ! have redis-cli; then
   packages+=(redis-tools)
+fi
+if ! have memcached; then
+  packages+=(memcached)
 fi
 if ! command -v node >/dev/null 2>&1; then
   packages+=(nodejs)
@@ -63,7 +66,7 @@ install_linters() {
 }
 
 if [ "${#packages[@]}" -eq 0 ]; then
-  echo "install-test-deps: mariadbd, redis-server, node and npm are already installed."
+  echo "install-test-deps: mariadbd, redis-server, redis-cli, memcached, node and npm are already installed."
   install_linters
   exit 0
 fi
@@ -87,9 +90,10 @@ for package in "${packages[@]}"; do
   case "$package" in
     mariadb-server) "${as_root[@]}" service mariadb stop >/dev/null 2>&1 || true ;;
     redis-server) "${as_root[@]}" service redis-server stop >/dev/null 2>&1 || true ;;
+    memcached) "${as_root[@]}" service memcached stop >/dev/null 2>&1 || true ;;
   esac
 done
 
-have mariadbd mysqld && have mariadb-install-db mysql_install_db && have redis-server && have redis-cli
+have mariadbd mysqld && have mariadb-install-db mysql_install_db && have redis-server && have redis-cli && have memcached
 install_linters
 echo "install-test-deps: done."

@@ -13,14 +13,20 @@ public enum CacheMode
 
     /// <summary>Memory (L1) + Redis (L2) + a Redis backplane that keeps every instance's L1 in step.</summary>
     Redis,
+
+    /// <summary>
+    /// Memory (L1) + memcached (L2, <c>ConnectionStrings:Memcached</c>), no backplane: another instance's memory copy
+    /// of a changed entry is served until it expires (<see cref="CacheOptions.MemoryDuration"/>).
+    /// </summary>
+    Memcached,
 }
 
-/// <summary>Settings of the <c>Cache</c> section. Redis itself is <c>ConnectionStrings:Redis</c>.</summary>
+/// <summary>Settings of the <c>Cache</c> section. Redis itself is <c>ConnectionStrings:Redis</c>, memcached <c>ConnectionStrings:Memcached</c>.</summary>
 public sealed class CacheOptions
 {
     public const string Section = "Cache";
 
-    /// <summary><c>None</c>, <c>Memory</c> (default) or <c>Redis</c>.</summary>
+    /// <summary><c>None</c>, <c>Memory</c> (default), <c>Redis</c> or <c>Memcached</c>.</summary>
     public CacheMode Mode { get; set; } = CacheMode.Memory;
 
     /// <summary>Prefix of every key and backplane channel, so deployments sharing a Redis never see each other's entries.</summary>
@@ -58,7 +64,11 @@ public sealed class CacheOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan FailSafeGracePeriod { get; set; } = TimeSpan.FromMinutes(30);
 
-    /// <summary>A Redis read slower than this is abandoned for the database when a fallback exists.</summary>
+    /// <summary>Most open connections to each memcached server (<see cref="CacheMode.Memcached"/>); a request waits for a free one up to <see cref="RedisHardTimeout"/>.</summary>
+    [Range(1, 1024)]
+    public int MemcachedPoolSize { get; set; } = 16;
+
+    /// <summary>A Redis (or memcached) read slower than this is abandoned for the database when a fallback exists.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
     public TimeSpan RedisSoftTimeout { get; set; } = TimeSpan.FromMilliseconds(100);
 
@@ -68,7 +78,7 @@ public sealed class CacheOptions
     /// </summary>
     public string? RedisCaFile { get; set; }
 
-    /// <summary>No Redis operation holds a request longer than this.</summary>
+    /// <summary>No Redis (or memcached) operation holds a request longer than this; it also bounds each memcached connect, command and wait for a pooled connection.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
     public TimeSpan RedisHardTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
 

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -169,13 +168,4 @@ internal sealed partial class RedisConnection : IAsyncDisposable
 
     [LoggerMessage(EventId = 3012, Level = LogLevel.Warning, Message = "Redis is unreachable at start; serving from memory and the database, reconnecting in the background")]
     private static partial void LogUnavailableAtStart(ILogger logger);
-}
-
-/// <summary>Redis down is "degraded", not "unready": the service still answers from the database. Without Redis mode there is nothing to check.</summary>
-internal sealed class CacheHealthCheck(IOptions<CacheOptions> options, IServiceProvider services) : IHealthCheck
-{
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(options.Value.Mode != CacheMode.Redis || services.GetRequiredService<RedisConnection>().IsConnected
-            ? HealthCheckResult.Healthy()
-            : HealthCheckResult.Degraded("Redis is unreachable; reads are served from memory and the database."));
 }

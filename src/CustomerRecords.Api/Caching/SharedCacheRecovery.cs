@@ -23,7 +23,12 @@ internal sealed record CacheRecovery(DateTimeOffset Since, bool RedisRestarted);
 /// </list>
 /// FusionCache's own auto-recovery is off: it replays the values of the time, which can be older than a later
 /// write; re-reading the database is never older than the last commit. If recovery fails (Redis failing
-/// again), Redis stays suspect and it runs again.
+/// again), Redis stays suspect and it runs again. The features' re-sets wait until FusionCache's circuit breaker
+/// lets writes through to the shared cache again.
+/// In <see cref="CacheMode.Memcached"/> the same steps run against memcached (<see cref="MemcachedServers"/>):
+/// a failed operation or probe makes it suspect; a restarted memcached is empty, so only the re-sets are needed.
+/// Each mode's servers are an <see cref="ISharedCacheServers"/>; what counts as a restart is decided here, once,
+/// from the nodes they report (<see cref="Restarted"/>).
 /// </summary>
 internal sealed partial class SharedCacheRecovery(
     IServiceProvider services,
@@ -36,7 +41,8 @@ internal sealed partial class SharedCacheRecovery(
     private readonly Lock _gate = new();
     private DateTimeOffset? _suspectSince;
     private bool _flushRequested;
-    private Dictionary<string, RedisNode>? _nodes;
+    private Dictionary<string, SharedCacheNode>? _nodes;
+    private DateTimeOffset _breakerOpenedAt = DateTimeOffset.MinValue;
 
     /// <summary>Raised after each recovery, on the recovery's own task; handlers should only schedule work.</summary>
     public event Action<CacheRecovery>? Recovered;
@@ -62,7 +68,7 @@ internal sealed partial class SharedCacheRecovery(
             {
                 // A write already in flight when Redis stopped answering failed up to a hard timeout earlier.
                 _suspectSince = clock.GetUtcNow() - options.Value.RedisHardTimeout - TimeSpan.FromSeconds(5);
-                LogSuspect(logger);
+                LogSuspect(logger, options.Value.Mode);
             }
         }
     }
@@ -78,13 +84,23 @@ internal sealed partial class SharedCacheRecovery(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (options.Value.Mode != CacheMode.Redis)
+        ISharedCacheServers servers;
+        switch (options.Value.Mode)
         {
-            return;
+            case CacheMode.Redis:
+                var connection = services.GetRequiredService<RedisConnection>();
+                connection.Lost += MarkSuspect;
+                servers = new RedisServers(this, connection);
+                break;
+            case CacheMode.Memcached:
+                var client = services.GetRequiredService<MemcachedClient>();
+                client.Faulted += MarkSuspect;
+                servers = new MemcachedServers(client, logger);
+                break;
+            default:
+                return;
         }
 
-        var connection = services.GetRequiredService<RedisConnection>();
-        connection.Lost += MarkSuspect;
         var cache = services.GetRequiredService<IFusionCache>();
         cache.Events.Distributed.CircuitBreakerChange += (_, e) => OnBreaker(e.IsClosed);
         cache.Events.Backplane.CircuitBreakerChange += (_, e) => OnBreaker(e.IsClosed);
@@ -94,7 +110,7 @@ internal sealed partial class SharedCacheRecovery(
         {
             try
             {
-                await TickAsync(connection, stoppingToken);
+                await TickAsync(servers, stoppingToken);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
@@ -113,22 +129,27 @@ internal sealed partial class SharedCacheRecovery(
     {
         if (!closed)
         {
+            lock (_gate)
+            {
+                _breakerOpenedAt = clock.GetUtcNow();
+            }
+
             MarkSuspect();
         }
     }
 
-    private async Task TickAsync(RedisConnection connection, CancellationToken ct)
+    private async Task TickAsync(ISharedCacheServers servers, CancellationToken ct)
     {
-        var multiplexer = await connection.GetAsync().WaitAsync(ct);
-        if (!multiplexer.IsConnected)
+        if (await servers.ObserveAsync(ct) is not { } observed)
         {
             MarkSuspect();
             return;
         }
 
-        var (runId, nodes) = await ObserveAsync(multiplexer);
+        var (identity, nodes) = observed;
         DateTimeOffset since;
         bool flush;
+        bool requested;
         lock (_gate)
         {
             var restarted = _nodes is not null && Restarted(_nodes, nodes);
@@ -149,15 +170,24 @@ internal sealed partial class SharedCacheRecovery(
                 return;
             }
 
+            // While FusionCache's circuit breaker is open it skips the shared cache: the features' re-sets
+            // would reach memory only and leave an older value in the shared cache. Wait until it lets them through.
+            // (A restart seen meanwhile is not forgotten: the known nodes are only updated by a recovery.)
+            if (clock.GetUtcNow() - _breakerOpenedAt < CachingExtensions.CircuitBreakerDuration)
+            {
+                return;
+            }
+
             since = suspect;
-            flush = restarted || _flushRequested;
+            requested = _flushRequested;
+            flush = restarted || requested;
         }
 
-        // Redis answers: prove it with a round trip before trusting it with the recovery.
-        await multiplexer.GetDatabase().PingAsync();
+        // The servers answer: prove it with a round trip before trusting them with the recovery.
+        await servers.PingAsync(ct);
         if (flush)
         {
-            await FlushAsync(multiplexer, runId);
+            await servers.FlushAsync(identity, requested, ct);
         }
 
         services.GetRequiredService<CacheMemory>().Clear();
@@ -172,53 +202,19 @@ internal sealed partial class SharedCacheRecovery(
         LogRecovered(logger, flush);
     }
 
-    /// <summary>One Redis node as last seen: its process (<c>run_id</c>, primaries only) and its role.</summary>
-    private sealed record RedisNode(string RunId, bool Primary);
-
-    /// <summary>
-    /// Every connected node's role, and each primary's <c>run_id</c>, which changes whenever its process restarts;
-    /// also the primaries' run ids joined, which names the flush (once per set of processes).
-    /// </summary>
-    private static async Task<(string RunIds, Dictionary<string, RedisNode> Nodes)> ObserveAsync(IConnectionMultiplexer multiplexer)
-    {
-        var nodes = new Dictionary<string, RedisNode>(StringComparer.Ordinal);
-        foreach (var endpoint in multiplexer.GetEndPoints())
-        {
-            var server = multiplexer.GetServer(endpoint);
-            if (!server.IsConnected)
-            {
-                continue;
-            }
-
-            var name = endpoint.ToString()!;
-            if (server.IsReplica)
-            {
-                nodes[name] = new RedisNode(string.Empty, Primary: false);
-                continue;
-            }
-
-            var info = await server.InfoRawAsync("server");
-            var match = RunIdLine().Match(info ?? string.Empty);
-            nodes[name] = new RedisNode(match.Success ? match.Groups[1].Value : name, Primary: true);
-        }
-
-        var ids = nodes.Values.Where(n => n.Primary).Select(n => n.RunId).Order(StringComparer.Ordinal);
-        return (string.Join(",", ids), nodes);
-    }
-
     /// <summary>
     /// A node known before now serves as a primary with data that may lack writes: its process restarted (new
     /// <c>run_id</c>: empty, or from an older snapshot), or it was a replica and got promoted (a cluster or
     /// Sentinel failover: asynchronous replication can lose the old primary's last writes). A node seen for the
     /// first time, or a primary come back as a replica, is none.
     /// </summary>
-    private static bool Restarted(Dictionary<string, RedisNode> before, Dictionary<string, RedisNode> now) =>
-        now.Any(n => n.Value.Primary && before.TryGetValue(n.Key, out var was) && (!was.Primary || !string.Equals(was.RunId, n.Value.RunId, StringComparison.Ordinal)));
+    private static bool Restarted(Dictionary<string, SharedCacheNode> before, IReadOnlyDictionary<string, SharedCacheNode> now) =>
+        now.Any(n => n.Value.Primary && before.TryGetValue(n.Key, out var was) && (!was.Primary || !string.Equals(was.Process, n.Value.Process, StringComparison.Ordinal)));
 
     /// <summary>What is known now: the nodes seen this time, and the last view of those not connected right now.</summary>
-    private static Dictionary<string, RedisNode> Merge(Dictionary<string, RedisNode>? before, Dictionary<string, RedisNode> now)
+    private static Dictionary<string, SharedCacheNode> Merge(Dictionary<string, SharedCacheNode>? before, IReadOnlyDictionary<string, SharedCacheNode> now)
     {
-        var merged = before is null ? new Dictionary<string, RedisNode>(StringComparer.Ordinal) : new Dictionary<string, RedisNode>(before, StringComparer.Ordinal);
+        var merged = before is null ? new Dictionary<string, SharedCacheNode>(StringComparer.Ordinal) : new Dictionary<string, SharedCacheNode>(before, StringComparer.Ordinal);
         foreach (var (name, node) in now)
         {
             merged[name] = node;
@@ -286,20 +282,96 @@ internal sealed partial class SharedCacheRecovery(
         return (int)counts.Sum();
     }
 
+    /// <summary>
+    /// Redis as the recovery sees it: every connected node's role and each primary's <c>run_id</c> (single Redis,
+    /// Sentinel or cluster), PING, and a flush of the deployment's keys (one DEL per hash slot on a cluster).
+    /// </summary>
+    private sealed class RedisServers(SharedCacheRecovery owner, RedisConnection connection) : ISharedCacheServers
+    {
+        /// <summary>
+        /// Every connected node's role, and each primary's <c>run_id</c>, which changes whenever its process restarts;
+        /// the identity is the primaries' run ids joined, which names the flush (once per set of processes).
+        /// </summary>
+        public async Task<SharedCacheObservation?> ObserveAsync(CancellationToken ct)
+        {
+            var multiplexer = await connection.GetAsync().WaitAsync(ct);
+            if (!multiplexer.IsConnected)
+            {
+                return null;
+            }
+
+            var nodes = new Dictionary<string, SharedCacheNode>(StringComparer.Ordinal);
+            foreach (var endpoint in multiplexer.GetEndPoints())
+            {
+                var server = multiplexer.GetServer(endpoint);
+                if (!server.IsConnected)
+                {
+                    continue;
+                }
+
+                var name = endpoint.ToString()!;
+                if (server.IsReplica)
+                {
+                    nodes[name] = new SharedCacheNode(string.Empty, Primary: false);
+                    continue;
+                }
+
+                var info = await server.InfoRawAsync("server");
+                var match = RunIdLine().Match(info ?? string.Empty);
+                nodes[name] = new SharedCacheNode(match.Success ? match.Groups[1].Value : name, Primary: true);
+            }
+
+            var ids = nodes.Values.Where(n => n.Primary).Select(n => n.Process).Order(StringComparer.Ordinal);
+            return new SharedCacheObservation(string.Join(",", ids), nodes);
+        }
+
+        public async Task PingAsync(CancellationToken ct) => await (await connection.GetAsync().WaitAsync(ct)).GetDatabase().PingAsync();
+
+        // A restarted Redis may have loaded an older snapshot: flush on a restart as on a request.
+        public async Task FlushAsync(string identity, bool requested, CancellationToken ct) =>
+            await owner.FlushAsync(await connection.GetAsync().WaitAsync(ct), identity);
+    }
+
     [GeneratedRegex(@"run_id:(\w+)")]
     private static partial Regex RunIdLine();
 
     [LoggerMessage(EventId = 3023, Level = LogLevel.Debug, Message = "Shared cache recovery check failed with {ExceptionType}; trying again in a second")]
     private static partial void LogTickFailed(ILogger logger, string exceptionType);
 
-    [LoggerMessage(EventId = 3020, Level = LogLevel.Warning, Message = "Redis failed; writes may be missing from the shared cache until it answers again")]
-    private static partial void LogSuspect(ILogger logger);
+    [LoggerMessage(EventId = 3020, Level = LogLevel.Warning, Message = "The shared cache ({Mode}) failed; writes may be missing from it until it answers again")]
+    private static partial void LogSuspect(ILogger logger, CacheMode mode);
 
-    [LoggerMessage(EventId = 3021, Level = LogLevel.Information, Message = "Redis answers again; the shared cache recovered (flushed: {Flushed})")]
+    [LoggerMessage(EventId = 3021, Level = LogLevel.Information, Message = "The shared cache answers again and recovered (flushed: {Flushed})")]
     private static partial void LogRecovered(ILogger logger, bool flushed);
 
     [LoggerMessage(EventId = 3022, Level = LogLevel.Warning, Message = "Redis is a new process (restarted empty or from a snapshot): deleted {Count} cache entries")]
     private static partial void LogFlushed(ILogger logger, int count);
+}
+
+/// <summary>One shared-cache node as last seen: its process (changes whenever it restarts; primaries only) and its role.</summary>
+internal sealed record SharedCacheNode(string Process, bool Primary);
+
+/// <summary>The shared cache's nodes as seen now (by endpoint), and an identity of their processes that names a flush.</summary>
+internal sealed record SharedCacheObservation(string Identity, IReadOnlyDictionary<string, SharedCacheNode> Nodes);
+
+/// <summary>The shared cache's servers, as <see cref="SharedCacheRecovery"/> probes, proves and flushes them.</summary>
+internal interface ISharedCacheServers
+{
+    /// <summary>
+    /// Every reachable node with its role and process; null when not connected (throws when a server fails).
+    /// The recovery compares it with the nodes it knew: a known node now a primary with another process, or a
+    /// known replica promoted, is a restart; a node seen for the first time is not.
+    /// </summary>
+    Task<SharedCacheObservation?> ObserveAsync(CancellationToken ct);
+
+    /// <summary>A round trip to every server.</summary>
+    Task PingAsync(CancellationToken ct);
+
+    /// <summary>
+    /// Drops entries that may be older than the database after a restart (<paramref name="requested"/> false) or
+    /// because a feature lost track of what it wrote during the fault (<paramref name="requested"/> true).
+    /// </summary>
+    Task FlushAsync(string identity, bool requested, CancellationToken ct);
 }
 
 /// <summary>The memory level FusionCache uses, owned here so that a recovery can clear it.</summary>

@@ -46,7 +46,7 @@ internal sealed class VersionedRedisCache(RedisConnection redis, CacheWriteRejec
     {
         var database = await DatabaseAsync();
         var version = VersionOf(value);
-        var ttl = TimeToLive(options);
+        var ttl = TimeToLive(options, TimeSpan.FromMilliseconds(1));
         var written = (long)await Watch(database.ScriptEvaluateAsync(
             SetScript,
             [key],
@@ -121,7 +121,11 @@ internal sealed class VersionedRedisCache(RedisConnection redis, CacheWriteRejec
         return null;
     }
 
-    private static TimeSpan? TimeToLive(DistributedCacheEntryOptions options)
+    /// <summary>
+    /// How long an entry set with <paramref name="options"/> should live from now; an absolute expiry already past
+    /// gives <paramref name="shortest"/> (the server's resolution: an expired entry is not refused, it just goes).
+    /// </summary>
+    internal static TimeSpan? TimeToLive(DistributedCacheEntryOptions options, TimeSpan shortest)
     {
         if (options.AbsoluteExpirationRelativeToNow is { } relative)
         {
@@ -131,7 +135,7 @@ internal sealed class VersionedRedisCache(RedisConnection redis, CacheWriteRejec
         if (options.AbsoluteExpiration is { } absolute)
         {
             var left = absolute - DateTimeOffset.UtcNow;
-            return left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1);
+            return left > TimeSpan.Zero ? left : shortest;
         }
 
         return options.SlidingExpiration;

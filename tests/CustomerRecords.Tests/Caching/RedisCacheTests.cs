@@ -142,52 +142,8 @@ public sealed class RedisCacheTests(MariaDbRedisFixture servers, ITestOutputHelp
         var id = (int)(await a.CreateAsync())["id"]!;
         await b.ReadAsync(id);
 
-        var failures = new ConcurrentQueue<string>();
-        int writes = 0, reads = 0;
-        var writing = Stopwatch.StartNew();
         var duration = TimeSpan.FromSeconds(3);
-
-        async Task WriteAsync(CacheInstance app, bool originalRoute)
-        {
-            while (writing.Elapsed < duration)
-            {
-                var email = Json.UniqueEmail("race");
-                using var response = originalRoute
-                    ? await app.Client.PutAsync($"/update/{id}", Json.Body(new { email }))
-                    : await app.PatchEmailAsync(id, email);
-                if (response.StatusCode != HttpStatusCode.OK)
-                {
-                    failures.Enqueue($"write {response.StatusCode}");
-                }
-
-                Interlocked.Increment(ref writes);
-            }
-        }
-
-        async Task ReadAsync(CacheInstance app)
-        {
-            while (writing.Elapsed < duration)
-            {
-                var read = await app.ReadAsync(id);
-                if (read.Status != HttpStatusCode.OK)
-                {
-                    failures.Enqueue($"read {read.Status}");
-                }
-
-                Interlocked.Increment(ref reads);
-            }
-        }
-
-        await Task.WhenAll(
-            Task.Run(() => WriteAsync(a, originalRoute: false)),
-            Task.Run(() => WriteAsync(a, originalRoute: true)),
-            Task.Run(() => WriteAsync(b, originalRoute: false)),
-            Task.Run(() => WriteAsync(b, originalRoute: true)),
-            Task.Run(() => ReadAsync(a)),
-            Task.Run(() => ReadAsync(a)),
-            Task.Run(() => ReadAsync(b)),
-            Task.Run(() => ReadAsync(b)));
-        Assert.Empty(failures);
+        var (writes, reads) = await WriteRace.RunAsync(a, b, id, duration);
 
         var truth = await CustomerRows.ReadAsync(customers, id) ?? throw new InvalidOperationException("The customer vanished.");
         var atStop = new[] { await a.ReadAsync(id), await b.ReadAsync(id) };

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace CustomerRecords.Tests.Infrastructure;
 
 /// <summary>
@@ -95,8 +97,79 @@ public abstract class ChildServer : IAsyncDisposable
     /// <summary>Starts the process and waits until it answers; false when it exited first.</summary>
     protected abstract Task<bool> LaunchAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Launches <paramref name="server"/> on a free port, and on another when the one picked was taken before the
+    /// server bound it ("Address already in use" in its log), up to three tries; <paramref name="beforeEachLaunch"/>
+    /// runs after each port is picked (e.g. to write a config file naming it). When it cannot start, the server is
+    /// disposed and the exception carries its log tail.
+    /// </summary>
+    private protected static async Task<T> LaunchOnFreePortAsync<T>(T server, Func<CancellationToken, Task>? beforeEachLaunch, CancellationToken cancellationToken)
+        where T : ChildServer
+    {
+        const int Attempts = 3;
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                server.Port = FreePort.Get();
+                if (beforeEachLaunch is not null)
+                {
+                    await beforeEachLaunch(cancellationToken);
+                }
+
+                if (await server.LaunchAsync(cancellationToken))
+                {
+                    return server;
+                }
+
+                var log = TestDirectory.Tail(server.DiagnosticLogPath);
+                if (attempt == Attempts || !log.Contains("Address already in use", StringComparison.Ordinal))
+                {
+                    throw new InvalidOperationException(
+                        string.Create(CultureInfo.InvariantCulture, $"{server.ProgramName} exited while starting on port {server.Port}. Log tail:{Environment.NewLine}") + log);
+                }
+            }
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>Records the process a launch started, so the lifecycle methods act on it.</summary>
     private protected void Attach(ServerProcess process) => _process = process;
+
+    /// <summary>
+    /// Waits for the process just <see cref="Attach"/>ed: true once <paramref name="answers"/> (one try, bounded by
+    /// its own timeout) is true; false, and killed, when the process exits first; a <see cref="TimeoutException"/>
+    /// with the log tail when <paramref name="timeout"/> passes (<paramref name="what"/>: what it did not do, e.g.
+    /// "answer PING").
+    /// </summary>
+    private protected async Task<bool> AwaitAnswerAsync(
+        ServerProcess process, Func<CancellationToken, Task<bool>> answers, string what, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+            {
+                await KillAsync();
+                return false;
+            }
+
+            if (await answers(cancellationToken))
+            {
+                return true;
+            }
+
+            await Task.Delay(25, cancellationToken);
+        }
+
+        await KillAsync();
+        throw new TimeoutException(
+            $"{ProgramName} did not {what} on port {Port} within {timeout}. Log tail:{Environment.NewLine}{TestDirectory.Tail(DiagnosticLogPath)}");
+    }
 
     private ServerProcess RequireRunning() =>
         _process ?? throw new InvalidOperationException("The server is not running.");

@@ -10,7 +10,6 @@ namespace CustomerRecords.Tests.Infrastructure;
 /// </summary>
 public sealed class RedisServer : ChildServer
 {
-    private const int StartAttempts = 3;
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(30);
 
     private readonly string _extraConfig;
@@ -35,31 +34,7 @@ public sealed class RedisServer : ChildServer
     {
         _ = ServerBinaries.RedisServer;
         var server = new RedisServer(TestDirectory.Create("redis"), extraConfig);
-        try
-        {
-            // FreePort's port can be taken before redis binds it; then redis exits at once.
-            for (var attempt = 1; ; attempt++)
-            {
-                server.Port = FreePort.Get();
-                await server.WriteConfigAsync(cancellationToken);
-                if (await server.LaunchAsync(cancellationToken))
-                {
-                    return server;
-                }
-
-                var log = TestDirectory.Tail(server.LogPath);
-                if (attempt == StartAttempts || !log.Contains("Address already in use", StringComparison.Ordinal))
-                {
-                    throw new InvalidOperationException(
-                        string.Create(CultureInfo.InvariantCulture, $"redis-server exited while starting on port {server.Port}. Log tail:{Environment.NewLine}") + log);
-                }
-            }
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
-        }
+        return await LaunchOnFreePortAsync(server, server.WriteConfigAsync, cancellationToken);
     }
 
     /// <summary>
@@ -138,25 +113,6 @@ public sealed class RedisServer : ChildServer
         var process = ServerProcess.Start(
             ServerBinaries.RedisServer, [ConfigPath], Path.Combine(WorkDirectory, "redis.out.log"), WorkDirectory);
         Attach(process);
-        var deadline = DateTime.UtcNow + StartupTimeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (process.HasExited)
-            {
-                await KillAsync();
-                return false;
-            }
-
-            if (await PingAsync(TimeSpan.FromSeconds(1), cancellationToken))
-            {
-                return true;
-            }
-
-            await Task.Delay(25, cancellationToken);
-        }
-
-        await KillAsync();
-        throw new TimeoutException(
-            $"redis-server did not answer PING on port {Port} within {StartupTimeout}. Log tail:{Environment.NewLine}{TestDirectory.Tail(LogPath)}");
+        return await AwaitAnswerAsync(process, ct => PingAsync(TimeSpan.FromSeconds(1), ct), "answer PING", StartupTimeout, cancellationToken);
     }
 }

@@ -7,7 +7,7 @@ namespace CustomerRecords.Tests.Infrastructure;
 public static class ServerBinaries
 {
     public const string InstallHint =
-        "Run 'sudo scripts/install-test-deps.sh' (apt-get install mariadb-server redis-server)";
+        "Run 'sudo scripts/install-test-deps.sh' (apt-get install mariadb-server redis-server memcached)";
 
     // Debian puts mariadbd in /usr/sbin, which is not on PATH for non-root users.
     private static readonly string[] WellKnownDirectories = ["/usr/sbin", "/usr/bin"];
@@ -15,12 +15,15 @@ public static class ServerBinaries
     private static readonly Lazy<string> MariaDbServerPath = new(() => Locate("mariadbd", "mysqld"));
     private static readonly Lazy<string> MariaDbInstallDbPath = new(() => Locate("mariadb-install-db", "mysql_install_db"));
     private static readonly Lazy<string> RedisServerPath = new(() => Locate("redis-server"));
+    private static readonly Lazy<string> MemcachedPath = new(() => Locate("memcached"));
 
     public static string MariaDbServer => MariaDbServerPath.Value;
 
     public static string MariaDbInstallDb => MariaDbInstallDbPath.Value;
 
     public static string RedisServer => RedisServerPath.Value;
+
+    public static string Memcached => MemcachedPath.Value;
 
     /// <summary>Returns the first executable among <paramref name="names"/> (in order of preference).</summary>
     /// <exception cref="InvalidOperationException">None was found; the message says how to install it.</exception>

@@ -209,6 +209,6 @@ public sealed class ServerBinariesTests
     {
         var error = Assert.Throws<InvalidOperationException>(() => ServerBinaries.Locate("crtest-no-such-server"));
 
-        Assert.Contains("Run 'sudo scripts/install-test-deps.sh' (apt-get install mariadb-server redis-server)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Run 'sudo scripts/install-test-deps.sh' (apt-get install mariadb-server redis-server memcached)", error.Message, StringComparison.Ordinal);
     }
 }
