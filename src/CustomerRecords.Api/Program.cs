@@ -1,4 +1,5 @@
 using CustomerRecords.Api.Auth;
+using CustomerRecords.Api.Bulk;
 using CustomerRecords.Api.Caching;
 using CustomerRecords.Api.Cli;
 using CustomerRecords.Api.Customers;
@@ -32,6 +33,7 @@ static WebApplication Compose(WebApplicationBuilder builder)
     builder.AddIdempotency();
     builder.AddCustomers();
     builder.AddHistory();
+    builder.AddBulk();
     builder.AddOriginalRoutes();
     builder.AddApiDocs();
 

@@ -44,6 +44,7 @@ public static class CommandLineApp
         Serve(context, new Command(ServeCommandName, "Serve the API (the default when no command is given).")),
         Migrate(context),
         FlushCache(context),
+        Import(context),
         KeyCommands.HashKeyCommand(context.Console),
         KeyCommands.GenerateKeyCommand(context.Console),
     ];
@@ -186,6 +187,14 @@ public static class CommandLineApp
         context.Notes[command] = SettingsNotes;
         command.SetAction((result, ct) =>
             new ServiceHost(context.Compose, context.Settings, result.GetValue(context.Verbose), context.Console).FlushCacheAsync(ct));
+        return command;
+    }
+
+    private static Command Import(CliContext context)
+    {
+        var command = ImportCommand.Create(context.Console, () => context.Settings, context.Compose, context.Verbose);
+        context.TakesSettings.Add(command);
+        context.Notes[command] = ImportCommand.Notes + SettingsNotes;
         return command;
     }
 
