@@ -58,6 +58,7 @@ public sealed class CommandLineTests
     [InlineData("generate-key")]
     [InlineData("serve")]
     [InlineData("flush-cache")]
+    [InlineData("import")]
     public async Task EveryCommandHasHelp(string command)
     {
         using var directory = new TempDirectory();
