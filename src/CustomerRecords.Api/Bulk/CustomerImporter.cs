@@ -39,10 +39,13 @@ internal sealed class ImportSummary
     public int ExitCode => StoppedAtLine is not null ? 1 : Rejected > 0 ? 3 : 0;
 
     /// <summary>The summary line(s) for standard error.</summary>
-    public override string ToString()
+    public override string ToString() => Describe("import");
+
+    /// <summary>The summary line(s), naming the run <paramref name="verb"/> (<c>import</c>, <c>seed</c>).</summary>
+    public string Describe(string verb)
     {
         var line = string.Create(CultureInfo.InvariantCulture,
-            $"{(DryRun ? "import (dry run, nothing written)" : "import")}: read {Read}, created {Created}, updated {Updated}, unchanged {Unchanged}, skipped {Skipped}, rejected {Rejected}, {Elapsed.TotalSeconds:F1} s");
+            $"{(DryRun ? verb + " (dry run, nothing written)" : verb)}: read {Read}, created {Created}, updated {Updated}, unchanged {Unchanged}, skipped {Skipped}, rejected {Rejected}, {Elapsed.TotalSeconds:F1} s");
         if (StoppedAtLine is { } stopped)
         {
             line += Environment.NewLine + string.Create(CultureInfo.InvariantCulture,
@@ -68,8 +71,8 @@ internal sealed class CustomerImporter(CustomerStore store, ICustomerCache cache
 {
     public const int DefaultBatchSize = 1000;
 
-    /// <summary>Most rows a batch may hold: 9 parameters a row stay under SQLite's 32,766 and MySQL's 65,535.</summary>
-    public const int MaxBatchSize = 3000;
+    /// <summary>Most rows a batch may hold.</summary>
+    public const int MaxBatchSize = CustomerImportLimits.MaxBatchSize;
 
     public async Task<ImportSummary> RunAsync(
         IAsyncEnumerable<CustomerFileRow> rows,

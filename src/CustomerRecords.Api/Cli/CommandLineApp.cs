@@ -45,6 +45,7 @@ public static class CommandLineApp
         Migrate(context),
         FlushCache(context),
         Import(context),
+        Seed(context),
         KeyCommands.HashKeyCommand(context.Console),
         KeyCommands.GenerateKeyCommand(context.Console),
     ];
@@ -195,6 +196,14 @@ public static class CommandLineApp
         var command = ImportCommand.Create(context.Console, () => context.Settings, context.Compose, context.Verbose);
         context.TakesSettings.Add(command);
         context.Notes[command] = ImportCommand.Notes + SettingsNotes;
+        return command;
+    }
+
+    private static Command Seed(CliContext context)
+    {
+        var command = SeedCommand.Create(context.Console, () => context.Settings, context.Compose, context.Verbose);
+        context.TakesSettings.Add(command);
+        context.Notes[command] = SettingsNotes;
         return command;
     }
 

@@ -92,18 +92,30 @@ internal static class ImportCommand
         IServiceProvider services, CliConsole console, string path, CustomerFileFormat format, ImportOptions options, string? reportPath, CancellationToken ct)
     {
         await using var input = path == "-" ? Console.OpenStandardInput() : OpenFile(path);
-        var progress = CreateProgress(console, input.CanSeek ? input.Length : null);
+        return await RunAsync(
+            services, console, "import", CustomerFileReader.ReadAsync(input, format, ct), options, Actor, reportPath,
+            input.CanSeek ? input.Length : null, () => input.CanSeek ? input.Position : null, ct);
+    }
+
+    /// <summary>Runs <paramref name="rows"/> through the import engine with progress on standard error; returns the exit code.</summary>
+    internal static async Task<int> RunAsync(
+        IServiceProvider services,
+        CliConsole console,
+        string verb,
+        IAsyncEnumerable<CustomerFileRow> rows,
+        ImportOptions options,
+        ChangeContext actor,
+        string? reportPath,
+        long? total,
+        Func<long?> position,
+        CancellationToken ct)
+    {
+        var progress = CreateProgress(console, verb, total);
         await using var rejections = new RejectionReport(reportPath, console.Error);
         var summary = await services.GetRequiredService<CustomerImporter>().RunAsync(
-            CustomerFileReader.ReadAsync(input, format, ct),
-            options,
-            Actor,
-            rejections.Add,
-            s => progress.Report(s.Read, input.CanSeek ? input.Position : null),
-            TimeProvider.System,
-            ct);
+            rows, options, actor, rejections.Add, s => progress.Report(s.Read, position()), TimeProvider.System, ct);
         await rejections.DisposeAsync();
-        var text = summary.ToString();
+        var text = summary.Describe(verb);
         if (rejections.Count > 0 && reportPath is not null)
         {
             text += Environment.NewLine + $"Rejected lines are listed in {reportPath}";
@@ -114,10 +126,10 @@ internal static class ImportCommand
     }
 
     /// <summary>Where the terminal variant of the progress display is chosen: standard error a terminal or not.</summary>
-    internal static BulkProgress CreateProgress(CliConsole console, long? total) =>
+    internal static BulkProgress CreateProgress(CliConsole console, string verb, long? total) =>
         console.InteractiveError
-            ? BulkProgress.Plain(console.Error, "import", total)
-            : BulkProgress.Plain(console.Error, "import", total);
+            ? BulkProgress.Plain(console.Error, verb, total)
+            : BulkProgress.Plain(console.Error, verb, total);
 
     private static FileStream OpenFile(string path)
     {

@@ -5,6 +5,13 @@ using CustomerRecords.Api.Data;
 
 namespace CustomerRecords.Api.Customers;
 
+/// <summary>Bounds of the batched writer.</summary>
+internal static class CustomerImportLimits
+{
+    /// <summary>Most rows a batch may hold: 9 parameters a row stay under MySQL's 65,535 a statement.</summary>
+    public const int MaxBatchSize = 5000;
+}
+
 /// <summary>What an import does with a row whose email a live customer already holds.</summary>
 internal enum ImportConflict
 {
@@ -46,6 +53,12 @@ internal sealed record ImportBatchResult(IReadOnlyList<(ImportCandidate Row, Imp
 /// </summary>
 internal sealed partial class CustomerStore
 {
+    /// <summary>
+    /// Rows per statement: MySQL takes a batch in one (its client substitutes parameters by name in one pass); SQLite
+    /// looks each named parameter up in a list, so a statement of thousands of parameters costs their square: small ones.
+    /// </summary>
+    private int StatementRows => _dialect == SqlDialect.Sqlite ? 50 : CustomerImportLimits.MaxBatchSize;
+
     /// <summary>
     /// Decides and (unless <paramref name="dryRun"/>) writes one batch. The rows' emails and ids are read first under
     /// lock (FOR UPDATE on MySQL; SQLite's write transaction holds the database), so the decisions hold until commit.
@@ -152,7 +165,11 @@ internal sealed partial class CustomerStore
         var events = new List<(int Id, string Kind, int Version, Customer? Before, Customer After)>(inserts.Count + updates.Count);
         if (inserts.Count > 0)
         {
-            await InsertManyAsync(connection, transaction, inserts, now, ct);
+            foreach (var chunk in inserts.Chunk(StatementRows))
+            {
+                await InsertManyAsync(connection, transaction, chunk, now, ct);
+            }
+
             var created = (await ReadManyAsync(connection, transaction, "email_key", "deleted_at IS NULL AND ", inserts.Select(r => (object)r.Key).ToList(), ct))
                 .ToDictionary(r => CustomerRules.EmailKey(r.Email), StringComparer.Ordinal);
             foreach (var (row, key) in inserts)
@@ -164,13 +181,20 @@ internal sealed partial class CustomerStore
 
         if (updates.Count > 0)
         {
-            await UpdateManyAsync(connection, transaction, updates, now, ct);
+            foreach (var chunk in updates.Chunk(StatementRows))
+            {
+                await UpdateManyAsync(connection, transaction, chunk, now, ct);
+            }
+
             events.AddRange(updates.Select(u => (u.After.Id, EventKinds.Updated, u.After.Version, (Customer?)u.Before, u.After)));
         }
 
         if (events.Count > 0)
         {
-            await AppendEventsAsync(connection, transaction, events, now, who, ct);
+            foreach (var chunk in events.Chunk(StatementRows))
+            {
+                await AppendEventsAsync(connection, transaction, chunk, now, who, ct);
+            }
         }
 
         await transaction.CommitAsync(ct);
@@ -182,14 +206,20 @@ internal sealed partial class CustomerStore
         DbConnection connection, DbTransaction transaction, string column, string filter, List<object> values, CancellationToken ct)
     {
         var found = new List<Customer>(values.Count);
-        if (values.Count == 0)
+        foreach (var chunk in values.Chunk(StatementRows))
         {
-            return found;
+            await ReadChunkAsync(connection, transaction, column, filter, chunk, found, ct);
         }
 
+        return found;
+    }
+
+    private async Task ReadChunkAsync(
+        DbConnection connection, DbTransaction transaction, string column, string filter, object[] values, List<Customer> found, CancellationToken ct)
+    {
         await using var command = connection.CreateCommand(string.Empty, transaction);
         var sql = new StringBuilder($"SELECT {Columns} FROM customers WHERE {filter}{column} IN (");
-        for (var i = 0; i < values.Count; i++)
+        for (var i = 0; i < values.Length; i++)
         {
             sql.Append(i == 0 ? "@v" : ", @v").Append(i.ToString(CultureInfo.InvariantCulture));
             command.With("@v" + i.ToString(CultureInfo.InvariantCulture), values[i]);
@@ -201,16 +231,14 @@ internal sealed partial class CustomerStore
         {
             found.Add(ReadCustomer(reader));
         }
-
-        return found;
     }
 
     /// <summary>One multi-row INSERT; a null id lets the engine generate one.</summary>
-    private static async Task InsertManyAsync(DbConnection connection, DbTransaction transaction, List<(ImportCandidate Row, string Key)> rows, DateTime now, CancellationToken ct)
+    private static async Task InsertManyAsync(DbConnection connection, DbTransaction transaction, (ImportCandidate Row, string Key)[] rows, DateTime now, CancellationToken ct)
     {
         await using var command = connection.CreateCommand(string.Empty, transaction).With("@now", now);
         var sql = new StringBuilder("INSERT INTO customers (id, name, email, phone, created_at, updated_at, version, email_key, name_key) VALUES ");
-        for (var i = 0; i < rows.Count; i++)
+        for (var i = 0; i < rows.Length; i++)
         {
             var (row, key) = rows[i];
             var n = i.ToString(CultureInfo.InvariantCulture);
@@ -231,11 +259,11 @@ internal sealed partial class CustomerStore
     }
 
     /// <summary>The UPDATEs of a batch, sent as one command.</summary>
-    private static async Task UpdateManyAsync(DbConnection connection, DbTransaction transaction, List<(Customer Before, Customer After)> rows, DateTime now, CancellationToken ct)
+    private static async Task UpdateManyAsync(DbConnection connection, DbTransaction transaction, (Customer Before, Customer After)[] rows, DateTime now, CancellationToken ct)
     {
         await using var command = connection.CreateCommand(string.Empty, transaction).With("@now", now);
         var sql = new StringBuilder();
-        for (var i = 0; i < rows.Count; i++)
+        for (var i = 0; i < rows.Length; i++)
         {
             var after = rows[i].After;
             var n = i.ToString(CultureInfo.InvariantCulture);
@@ -254,12 +282,12 @@ internal sealed partial class CustomerStore
 
     /// <summary>The batch's history events in one multi-row INSERT (the same columns <see cref="CustomerEvents"/> writes one at a time).</summary>
     private static async Task AppendEventsAsync(
-        DbConnection connection, DbTransaction transaction, List<(int Id, string Kind, int Version, Customer? Before, Customer After)> events, DateTime now, ChangeContext who, CancellationToken ct)
+        DbConnection connection, DbTransaction transaction, (int Id, string Kind, int Version, Customer? Before, Customer After)[] events, DateTime now, ChangeContext who, CancellationToken ct)
     {
         await using var command = connection.CreateCommand(string.Empty, transaction)
             .With("@at", now).With("@actor", who.Actor).With("@trace_id", who.TraceId);
         var sql = new StringBuilder("INSERT INTO customer_events (customer_id, kind, occurred_at, actor, trace_id, version, fields, changes) VALUES ");
-        for (var i = 0; i < events.Count; i++)
+        for (var i = 0; i < events.Length; i++)
         {
             var (id, kind, version, before, after) = events[i];
             var (fields, changes) = CustomerEvents.Describe(before, after);

@@ -59,6 +59,7 @@ public sealed class CommandLineTests
     [InlineData("serve")]
     [InlineData("flush-cache")]
     [InlineData("import")]
+    [InlineData("seed")]
     public async Task EveryCommandHasHelp(string command)
     {
         using var directory = new TempDirectory();
