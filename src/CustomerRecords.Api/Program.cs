@@ -43,6 +43,7 @@ static WebApplication Compose(WebApplicationBuilder builder)
     app.UseEdge();
     app.MapOperations();
     app.MapHealth();
+    app.MapImportApi();
     app.MapCustomersApi();
     app.MapHistoryApi();
     app.MapOriginalRoutes();

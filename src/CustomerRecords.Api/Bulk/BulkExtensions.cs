@@ -6,6 +6,7 @@ internal static class BulkExtensions
     public static WebApplicationBuilder AddBulk(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<CustomerImporter>();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, BulkJsonContext.Default));
         return builder;
     }
 }
