@@ -45,18 +45,7 @@ internal static class ImportCommand
         };
         var dryRun = new Option<bool>("--dry-run") { Description = "Check every row and count what would happen against the database; write nothing." };
         var report = new Option<string?>("--report") { Description = "Where to list the rejected lines (line, field, reason; never the values). Default: FILE.rejected.csv; with - standard error." };
-        var batchSize = new Option<int>("--batch-size")
-        {
-            Description = $"Rows per transaction, 1 to {CustomerImporter.MaxBatchSize}.",
-            DefaultValueFactory = _ => CustomerImporter.DefaultBatchSize,
-        };
-        batchSize.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > CustomerImporter.MaxBatchSize)
-            {
-                r.AddError($"--batch-size must be from 1 to {CustomerImporter.MaxBatchSize}.");
-            }
-        });
+        var batchSize = BatchSizeOption();
         var command = new Command(
             "import",
             "Import customers from a CSV or NDJSON file (what export writes; also the original tutorial table's columns). " +
@@ -123,6 +112,24 @@ internal static class ImportCommand
 
         progress.Complete(text);
         return summary.ExitCode == 3 ? SomeRejected : summary.ExitCode;
+    }
+
+    /// <summary><c>--batch-size</c>, shared by <c>import</c> and <c>seed</c>.</summary>
+    internal static Option<int> BatchSizeOption()
+    {
+        var option = new Option<int>("--batch-size")
+        {
+            Description = $"Rows per transaction, 1 to {CustomerImporter.MaxBatchSize}.",
+            DefaultValueFactory = _ => CustomerImporter.DefaultBatchSize,
+        };
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > CustomerImporter.MaxBatchSize)
+            {
+                r.AddError($"--batch-size must be from 1 to {CustomerImporter.MaxBatchSize}.");
+            }
+        });
+        return option;
     }
 
     /// <summary>Where the terminal variant of the progress display is chosen: standard error a terminal or not.</summary>

@@ -25,18 +25,7 @@ internal static class SeedCommand
         });
         var seedValue = new Option<int?>("--seed-value") { Description = "Makes the run repeatable: the same value gives the same customers. Default: a random value." };
         var force = new Option<bool>("--force") { Description = "Seed even in the Production environment (refused there otherwise)." };
-        var batchSize = new Option<int>("--batch-size")
-        {
-            Description = $"Rows per transaction, 1 to {CustomerImporter.MaxBatchSize}.",
-            DefaultValueFactory = _ => CustomerImporter.DefaultBatchSize,
-        };
-        batchSize.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > CustomerImporter.MaxBatchSize)
-            {
-                r.AddError($"--batch-size must be from 1 to {CustomerImporter.MaxBatchSize}.");
-            }
-        });
+        var batchSize = ImportCommand.BatchSizeOption();
         var command = new Command(
             "seed",
             "Create realistic fake customers (unique emails, valid phones) for development and load tests, through the same " +
