@@ -100,13 +100,13 @@ internal sealed partial class CustomerStore
         await using var transaction = await connection.BeginTransactionAsync(ct);
         var keys = batch.Select(r => CustomerRules.EmailKey(r.Change.Email!)).ToList();
         var holders = new Dictionary<string, Customer>(StringComparer.Ordinal);
-        foreach (var row in await ReadManyAsync(connection, transaction, "email_key", "deleted_at IS NULL AND ", keys.Cast<object>().ToList(), ct))
+        foreach (var row in await LiveByEmailKeyAsync(connection, transaction, keys.Cast<object>().ToList(), ct))
         {
             holders[CustomerRules.EmailKey(row.Email)] = row;
         }
 
         var ids = batch.Where(r => r.Id is not null).Select(r => (object)r.Id!.Value).ToList();
-        var owners = (await ReadManyAsync(connection, transaction, "id", string.Empty, ids, ct)).ToDictionary(r => r.Id);
+        var owners = (await ReadManyAsync(connection, transaction, "id", ids, ct)).ToDictionary(r => r.Id);
 
         var rows = new List<(ImportCandidate, ImportRowResult)>(batch.Count);
         var inserts = new List<(ImportCandidate Row, string Key)>();
@@ -170,7 +170,7 @@ internal sealed partial class CustomerStore
                 await InsertManyAsync(connection, transaction, chunk, now, ct);
             }
 
-            var created = (await ReadManyAsync(connection, transaction, "email_key", "deleted_at IS NULL AND ", inserts.Select(r => (object)r.Key).ToList(), ct))
+            var created = (await LiveByEmailKeyAsync(connection, transaction, inserts.Select(r => (object)r.Key).ToList(), ct))
                 .ToDictionary(r => CustomerRules.EmailKey(r.Email), StringComparer.Ordinal);
             foreach (var (row, key) in inserts)
             {
@@ -201,24 +201,32 @@ internal sealed partial class CustomerStore
         return new ImportBatchResult(rows, [.. updates.Select(u => u.After)], null);
     }
 
-    /// <summary>The rows whose <paramref name="column"/> is one of <paramref name="values"/> (after <paramref name="filter"/>), locked.</summary>
+    /// <summary>
+    /// The live rows holding these email keys. Read by <c>email_key</c> alone and filtered here: with
+    /// <c>deleted_at IS NULL</c> in the WHERE, SQLite's planner may pick the <c>deleted_at</c> index and scan every
+    /// live row for each statement, which makes a big import quadratic.
+    /// </summary>
+    private async Task<List<Customer>> LiveByEmailKeyAsync(DbConnection connection, DbTransaction transaction, List<object> keys, CancellationToken ct) =>
+        (await ReadManyAsync(connection, transaction, "email_key", keys, ct)).Where(c => c.DeletedAt is null).ToList();
+
+    /// <summary>The rows whose <paramref name="column"/> is one of <paramref name="values"/>, locked.</summary>
     private async Task<List<Customer>> ReadManyAsync(
-        DbConnection connection, DbTransaction transaction, string column, string filter, List<object> values, CancellationToken ct)
+        DbConnection connection, DbTransaction transaction, string column, List<object> values, CancellationToken ct)
     {
         var found = new List<Customer>(values.Count);
         foreach (var chunk in values.Chunk(StatementRows))
         {
-            await ReadChunkAsync(connection, transaction, column, filter, chunk, found, ct);
+            await ReadChunkAsync(connection, transaction, column, chunk, found, ct);
         }
 
         return found;
     }
 
     private async Task ReadChunkAsync(
-        DbConnection connection, DbTransaction transaction, string column, string filter, object[] values, List<Customer> found, CancellationToken ct)
+        DbConnection connection, DbTransaction transaction, string column, object[] values, List<Customer> found, CancellationToken ct)
     {
         await using var command = connection.CreateCommand(string.Empty, transaction);
-        var sql = new StringBuilder($"SELECT {Columns} FROM customers WHERE {filter}{column} IN (");
+        var sql = new StringBuilder($"SELECT {Columns} FROM customers WHERE {column} IN (");
         for (var i = 0; i < values.Length; i++)
         {
             sql.Append(i == 0 ? "@v" : ", @v").Append(i.ToString(CultureInfo.InvariantCulture));
