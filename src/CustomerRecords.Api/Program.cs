@@ -34,6 +34,7 @@ static WebApplication Compose(WebApplicationBuilder builder)
     builder.AddCustomers();
     builder.AddHistory();
     builder.AddCustomerExport();
+    builder.AddBulk();
     builder.AddOriginalRoutes();
     builder.AddApiDocs();
 
@@ -43,6 +44,7 @@ static WebApplication Compose(WebApplicationBuilder builder)
     app.UseEdge();
     app.MapOperations();
     app.MapHealth();
+    app.MapImportApi();
     app.MapCustomersApi();
     app.MapHistoryApi();
     app.MapCustomerExport();

@@ -51,6 +51,8 @@ public static class CommandLineApp
         Migrate(context),
         FlushCache(context),
         Export(context),
+        Import(context),
+        Seed(context),
         KeyCommands.HashKeyCommand(context.Console),
         KeyCommands.GenerateKeyCommand(context.Console),
     ];
@@ -252,6 +254,23 @@ public static class CommandLineApp
                     services, new Bulk.ExportCommandOptions(chosen, updatedSince, path), openOut, console.Error, console.InteractiveError, token),
                 ct);
         });
+
+        return command;
+    }
+
+    private static Command Import(CliContext context)
+    {
+        var command = ImportCommand.Create(context.Console, () => context.Settings, context.Compose, context.Verbose);
+        context.TakesSettings.Add(command);
+        context.Notes[command] = ImportCommand.Notes + SettingsNotes;
+        return command;
+    }
+
+    private static Command Seed(CliContext context)
+    {
+        var command = SeedCommand.Create(context.Console, () => context.Settings, context.Compose, context.Verbose);
+        context.TakesSettings.Add(command);
+        context.Notes[command] = SettingsNotes;
         return command;
     }
 

