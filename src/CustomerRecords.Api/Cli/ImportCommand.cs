@@ -134,9 +134,7 @@ internal static class ImportCommand
 
     /// <summary>Where the terminal variant of the progress display is chosen: standard error a terminal or not.</summary>
     internal static BulkProgress CreateProgress(CliConsole console, string verb, long? total) =>
-        console.InteractiveError
-            ? BulkProgress.Plain(console.Error, verb, total)
-            : BulkProgress.Plain(console.Error, verb, total);
+        BulkProgress.For(console.Error, console.InteractiveError, verb, total);
 
     private static FileStream OpenFile(string path)
     {

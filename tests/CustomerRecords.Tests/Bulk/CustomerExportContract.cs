@@ -382,7 +382,7 @@ public abstract class CustomerExportContract : ApiContractSuite
     }
 
     /// <summary>RFC 4180 records of <paramref name="csv"/> (quoted fields may hold commas, quotes and line breaks).</summary>
-    protected static List<string[]> ParseCsv(string csv)
+    internal static List<string[]> ParseCsv(string csv)
     {
         var records = new List<string[]>();
         var fields = new List<string>();
