@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -84,6 +85,7 @@ def main() -> int:
     parser.add_argument("--dll", default=None, help="the build to run (default: this tree's Release build)")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                         help="extra environment for the import and seed processes (e.g. DOTNET_gcServer=0), repeatable")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (the file, the database, the logs)")
     parser.add_argument("--out", default=str(ROOT / "bench/results/2026-12-02-import.md"))
     args = parser.parse_args()
     DLL = Path(args.dll).resolve() if args.dll else DLL
@@ -133,6 +135,8 @@ def main() -> int:
             seed_events = int(db.sql("SELECT COUNT(*) FROM customer_events", database="seeded").stdout)
     finally:
         procs.stop_all()
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
     load_after = os.getloadavg()
 
     info = machine()
