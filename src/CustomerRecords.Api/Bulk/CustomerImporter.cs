@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Threading.Channels;
 using CustomerRecords.Api.Customers;
 
 namespace CustomerRecords.Api.Bulk;
@@ -64,8 +65,8 @@ internal sealed class ImportSummary
 /// </summary>
 /// <remarks>
 /// Re-runnable: a row whose email a live customer holds is a conflict, never a second customer, so an import run
-/// twice (or run again after being stopped) creates each customer once. Memory stays flat apart from the set of
-/// email and id hashes seen (8 bytes and 4 bytes a row) that finds duplicates inside the file.
+/// twice (or run again after being stopped) creates each customer once. Memory stays flat apart from the sets of
+/// email hashes and ids seen (<see cref="SeenHashes"/>, 11–21 bytes a row each) that find duplicates inside the file.
 /// </remarks>
 internal sealed class CustomerImporter(CustomerStore store, ICustomerCache cache)
 {
@@ -85,59 +86,131 @@ internal sealed class CustomerImporter(CustomerStore store, ICustomerCache cache
     {
         var started = time.GetTimestamp();
         var summary = new ImportSummary { DryRun = options.DryRun };
-        var emails = new HashSet<ulong>();
-        var ids = new HashSet<int>();
-        var batch = new List<ImportCandidate>(options.BatchSize);
+
+        // The reader fills the next batch while the writer waits on the database: one batch queued, one being
+        // filled, one being written. Everything the caller sees (counts, rejections, progress) happens on this side,
+        // in line order, as if the file were read here.
+        var queue = Channel.CreateBounded<ReadBatch>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
+        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var reading = Task.Run(() => ReadBatchesAsync(rows, options.BatchSize, queue.Writer, stopReading.Token), CancellationToken.None);
         try
         {
-            await foreach (var row in rows.WithCancellation(ct))
+            await foreach (var batch in queue.Reader.ReadAllAsync(CancellationToken.None))
             {
-                summary.Read++;
-                if (Validate(row) is not { } candidate)
+                summary.Read += batch.Read;
+                foreach (var (line, errors) in batch.Rejected)
                 {
-                    Reject(summary, rejected, row.Line, row.Errors!);
+                    Reject(summary, rejected, line, errors);
+                }
+
+                if (batch.FileError is { } error)
+                {
+                    summary.StoppedAtLine = error.Line;
+                    summary.StopReason = error.Message;
+                    summary.FileError = true;
+                    break;
+                }
+
+                if (batch.Rows.Count == 0)
+                {
                     continue;
                 }
 
-                var emailHash = Hash(CustomerRules.EmailKey(candidate.Change.Email!));
-                if (!emails.Add(emailHash))
+                if (!await WriteAsync(batch.Rows, options, who, summary, rejected, ct))
                 {
-                    Reject(summary, rejected, row.Line, [(CustomerFile.Email, "The email appears on an earlier line of the file (letter case ignored).")]);
-                    continue;
+                    break;
                 }
 
-                if (candidate.Id is { } id && !ids.Add(id))
+                if (batch.Rows.Count >= options.BatchSize)
                 {
-                    Reject(summary, rejected, row.Line, [(CustomerFile.Id, "The id appears on an earlier line of the file.")]);
-                    continue;
-                }
-
-                batch.Add(candidate);
-                if (batch.Count >= options.BatchSize)
-                {
-                    if (!await WriteAsync(batch, options, who, summary, rejected, ct))
-                    {
-                        return Finish(summary, started, time);
-                    }
-
-                    batch.Clear();
                     progress(summary);
                 }
             }
 
-            if (batch.Count > 0)
+            if (summary.StoppedAtLine is null)
             {
-                await WriteAsync(batch, options, who, summary, rejected, ct);
+                // The reader's own failure (the request body's limit, cancellation, an I/O error), as it was thrown.
+                await reading;
             }
         }
-        catch (CustomerFileException e)
+        finally
         {
-            summary.StoppedAtLine = e.Line;
-            summary.StopReason = e.Message;
-            summary.FileError = true;
+            await stopReading.CancelAsync();
+            await reading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         return Finish(summary, started, time);
+    }
+
+    /// <summary>What the reader hands the writer: a batch of valid rows, and the lines read and rejected while it filled.</summary>
+    private sealed class ReadBatch(int capacity)
+    {
+        public List<ImportCandidate> Rows { get; } = new(capacity);
+
+        public List<(long Line, List<(string Field, string Reason)> Errors)> Rejected { get; } = [];
+
+        public long Read { get; set; }
+
+        /// <summary>Set on the last batch when the file stopped the import; its rows are not written.</summary>
+        public CustomerFileException? FileError { get; set; }
+    }
+
+    /// <summary>
+    /// Reads, checks and batches the rows: each row validated, duplicate emails and ids inside the file refused on
+    /// the later line. A file error ends the queue with a batch that carries it.
+    /// </summary>
+    private static async Task ReadBatchesAsync(IAsyncEnumerable<CustomerFileRow> rows, int batchSize, ChannelWriter<ReadBatch> queue, CancellationToken ct)
+    {
+        try
+        {
+            var emails = new SeenHashes();
+            var ids = new SeenHashes();
+            var batch = new ReadBatch(batchSize);
+            try
+            {
+                await foreach (var row in rows.WithCancellation(ct))
+                {
+                    batch.Read++;
+                    if (Validate(row) is not { } candidate)
+                    {
+                        batch.Rejected.Add((row.Line, row.Errors!));
+                        continue;
+                    }
+
+                    var emailHash = Hash(CustomerRules.EmailKey(candidate.Change.Email!));
+                    if (!emails.Add(emailHash))
+                    {
+                        batch.Rejected.Add((row.Line, [(CustomerFile.Email, "The email appears on an earlier line of the file (letter case ignored).")]));
+                        continue;
+                    }
+
+                    if (candidate.Id is { } id && !ids.Add((ulong)id))
+                    {
+                        batch.Rejected.Add((row.Line, [(CustomerFile.Id, "The id appears on an earlier line of the file.")]));
+                        continue;
+                    }
+
+                    batch.Rows.Add(candidate);
+                    if (batch.Rows.Count >= batchSize)
+                    {
+                        await queue.WriteAsync(batch, ct);
+                        batch = new ReadBatch(batchSize);
+                    }
+                }
+            }
+            catch (CustomerFileException e)
+            {
+                // As before the queue: the rows of the unfinished batch are not written, its lines are counted.
+                batch.Rows.Clear();
+                batch.FileError = e;
+            }
+
+            await queue.WriteAsync(batch, ct);
+        }
+        finally
+        {
+            queue.Complete();
+        }
     }
 
     private static ImportSummary Finish(ImportSummary summary, long started, TimeProvider time)

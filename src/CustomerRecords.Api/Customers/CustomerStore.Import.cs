@@ -62,8 +62,9 @@ internal sealed partial class CustomerStore
     /// <summary>
     /// Decides and (unless <paramref name="dryRun"/>) writes one batch. The rows' emails and ids are read first under
     /// lock (FOR UPDATE on MySQL; SQLite's write transaction holds the database), so the decisions hold until commit.
-    /// New rows get generated ids read back by their email key inside the transaction: no reliance on consecutive
-    /// auto-increment values. A batch that loses a race for an email or id to a concurrent write is decided again.
+    /// New rows get generated ids answered by the INSERT (<c>RETURNING</c>) or, where the server cannot (MySQL 8),
+    /// read back by their email key inside the transaction: no reliance on consecutive auto-increment values.
+    /// A batch that loses a race for an email or id to a concurrent write is decided again.
     /// <paramref name="batch"/> holds distinct email keys and distinct ids.
     /// </summary>
     public async Task<ImportBatchResult> ImportBatchAsync(
@@ -165,13 +166,20 @@ internal sealed partial class CustomerStore
         var events = new List<(int Id, string Kind, int Version, Customer? Before, Customer After)>(inserts.Count + updates.Count);
         if (inserts.Count > 0)
         {
+            // The new rows as stored, with their generated ids: answered by the INSERT where the server can, else read by key.
+            var returning = _dialect.InsertReturnsRows(connection);
+            var stored = new List<Customer>(inserts.Count);
             foreach (var chunk in inserts.Chunk(StatementRows))
             {
-                await InsertManyAsync(connection, transaction, chunk, now, ct);
+                await InsertManyAsync(connection, transaction, chunk, now, returning ? stored : null, ct);
             }
 
-            var created = (await LiveByEmailKeyAsync(connection, transaction, inserts.Select(r => (object)r.Key).ToList(), ct))
-                .ToDictionary(r => CustomerRules.EmailKey(r.Email), StringComparer.Ordinal);
+            if (!returning)
+            {
+                stored = await LiveByEmailKeyAsync(connection, transaction, inserts.Select(r => (object)r.Key).ToList(), ct);
+            }
+
+            var created = stored.ToDictionary(r => CustomerRules.EmailKey(r.Email), StringComparer.Ordinal);
             foreach (var (row, key) in inserts)
             {
                 var customer = created[key];
@@ -241,8 +249,9 @@ internal sealed partial class CustomerStore
         }
     }
 
-    /// <summary>One multi-row INSERT; a null id lets the engine generate one.</summary>
-    private static async Task InsertManyAsync(DbConnection connection, DbTransaction transaction, (ImportCandidate Row, string Key)[] rows, DateTime now, CancellationToken ct)
+    /// <summary>One multi-row INSERT; a null id lets the engine generate one. With <paramref name="returned"/>, the rows as stored are added to it (<c>RETURNING</c>).</summary>
+    private static async Task InsertManyAsync(
+        DbConnection connection, DbTransaction transaction, (ImportCandidate Row, string Key)[] rows, DateTime now, List<Customer>? returned, CancellationToken ct)
     {
         await using var command = connection.CreateCommand(string.Empty, transaction).With("@now", now);
         var sql = new StringBuilder("INSERT INTO customers (id, name, email, phone, created_at, updated_at, version, email_key, name_key) VALUES ");
@@ -262,8 +271,19 @@ internal sealed partial class CustomerStore
                 .With("@nk" + n, CustomerRules.NameKey(row.Change.Name!));
         }
 
-        command.CommandText = sql.ToString();
-        await command.ExecuteNonQueryAsync(ct);
+        if (returned is null)
+        {
+            command.CommandText = sql.ToString();
+            await command.ExecuteNonQueryAsync(ct);
+            return;
+        }
+
+        command.CommandText = sql.Append(" RETURNING ").Append(Columns).ToString();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            returned.Add(ReadCustomer(reader));
+        }
     }
 
     /// <summary>The UPDATEs of a batch, sent as one command.</summary>

@@ -19,6 +19,12 @@ internal abstract class SqlDialect
     /// <summary>The SQL expression of the id the previous INSERT on this connection generated (for a statement batched after it).</summary>
     public abstract string LastInsertId { get; }
 
+    /// <summary>
+    /// The server takes <c>INSERT ... RETURNING</c> with many rows (MariaDB 10.5+, SQLite 3.35+; not MySQL 8): a
+    /// multi-row INSERT then answers its rows without a read by key after it.
+    /// </summary>
+    public abstract bool InsertReturnsRows(DbConnection connection);
+
     public abstract string CreateMigrationsTable { get; }
 
     /// <summary>A scalar count of the columns named <c>@column</c> in table <c>@table</c> (0 or 1).</summary>
@@ -57,6 +63,9 @@ internal abstract class SqlDialect
 
         public override string LastInsertId => "LAST_INSERT_ID()";
 
+        public override bool InsertReturnsRows(DbConnection connection) =>
+            connection.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase);
+
         public override string CreateMigrationsTable => """
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version INT NOT NULL PRIMARY KEY,
@@ -93,6 +102,8 @@ internal abstract class SqlDialect
         public override string ReturningId(string insert) => insert + "\nRETURNING id;";
 
         public override string LastInsertId => "last_insert_rowid()";
+
+        public override bool InsertReturnsRows(DbConnection connection) => true;
 
         public override string CreateMigrationsTable => """
             CREATE TABLE IF NOT EXISTS schema_migrations (

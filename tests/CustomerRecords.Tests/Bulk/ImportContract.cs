@@ -118,6 +118,71 @@ public abstract class ImportContract : ImportSuite
     }
 
     [Fact]
+    public async Task AFileErrorAfterWholeBatchesKeepsThemAndCountsAndReportsEveryLineBeforeItInOrder()
+    {
+        // The reader runs ahead of the writer: what the caller sees must still be what a reader in step would see.
+        var file = "name,email\nA,a@example.org\nBad,not-an-email\nB,b@example.org\nC,c@example.org\nA2,A@example.org\nD,d@example.org\n" +
+            "E,e@example.org\n\"" + new string('x', CustomerFileReader.MaxFieldChars + 1) + "\",big@example.org\n";
+        var rejected = new List<ImportRejection>();
+
+        var summary = await ImportAsync(file, new ImportOptions(BatchSize: 2), rejected);
+
+        Assert.True(summary.FileError);
+        Assert.Equal(9, summary.StoppedAtLine);
+        Assert.Equal(7, summary.CommittedThroughLine);
+        Assert.Equal((7L, 4L, 2L), (summary.Read, summary.Created, summary.Rejected));
+        Assert.Equal([3L, 6L], rejected.Select(r => r.Line));
+        Assert.Equal(["a@example.org", "b@example.org", "c@example.org", "d@example.org"], (await ColumnAsync("SELECT email FROM customers ORDER BY email")).Order(StringComparer.Ordinal));
+        Assert.Equal(4, await ScalarAsync("SELECT COUNT(*) FROM customer_events"));
+    }
+
+    [Fact]
+    public async Task AReadFailureAfterSomeBatchesIsThrownAsItWasAndKeepsTheCommittedBatches()
+    {
+        var bytes = Encoding.UTF8.GetBytes(Rows(1, 200));
+
+        var thrown = await Assert.ThrowsAsync<IOException>(() =>
+            Factory.Services.GetRequiredService<CustomerImporter>().RunAsync(
+                CustomerFileReader.ReadAsync(new FailingStream(bytes, bytes.Length / 2), CustomerFileFormat.Csv, default),
+                new ImportOptions(BatchSize: 10), new ChangeContext("cli:import", null), _ => { }, _ => { }, TimeProvider.System, default));
+
+        Assert.Equal("The disk went away.", thrown.Message);
+        var written = await ScalarAsync("SELECT COUNT(*) FROM customers");
+        Assert.InRange(written, 10, 100);
+        Assert.Equal(0, written % 10);
+        Assert.Equal(written, await ScalarAsync("SELECT COUNT(*) FROM customer_events"));
+    }
+
+    /// <summary>A stream whose reads fail once <paramref name="failAt"/> bytes have been read.</summary>
+    private sealed class FailingStream(byte[] bytes, int failAt) : Stream
+    {
+        private readonly MemoryStream _inner = new(bytes);
+
+        public override int Read(byte[] buffer, int offset, int count) =>
+            _inner.Position >= failAt ? throw new IOException("The disk went away.") : _inner.Read(buffer, offset, Math.Min(count, failAt - (int)_inner.Position));
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => _inner.Position; set => throw new NotSupportedException(); }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [Fact]
     public async Task OnConflictUpdateAppliesNameAndPhoneAndLeavesIdenticalRowsUnchanged()
     {
         await ImportAsync("name,email,phone\nAda,ada@example.org,111\nBob,bob@example.org,222\n");
