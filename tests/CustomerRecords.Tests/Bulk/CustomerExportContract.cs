@@ -472,7 +472,7 @@ public sealed class MariaDbCustomerExportTests(MariaDbFixture mariaDb) : Custome
             await Task.Delay(50);
         }
 
-        Assert.Equal(0, await OpenTransactionsAsync());
+        Assert.True(await OpenTransactionsAsync() == 0, await DescribeTransactionsAsync());
     }
 
     [Fact]
@@ -512,6 +512,29 @@ public sealed class MariaDbCustomerExportTests(MariaDbFixture mariaDb) : Custome
     private MySqlConnector.MySqlConnection ConnectAsRoot() => new(mariaDb.Server.RootConnectionString);
 
     /// <summary>The InnoDB transactions open on connections to this test's database.</summary>
+    /// <summary>The open transactions on this database, for a failure message (state, isolation, age, the statement's first words).</summary>
+    private async Task<string> DescribeTransactionsAsync()
+    {
+        await using var connection = ConnectAsRoot();
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT CONCAT(t.trx_state, ' ', t.trx_isolation_level, ' read_only=', t.trx_is_read_only, ' since ', t.trx_started,
+                          ' command=', p.command, ' state=', COALESCE(p.state, ''), ' query=', LEFT(COALESCE(t.trx_query, p.info, ''), 40))
+            FROM information_schema.innodb_trx t
+            JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id WHERE p.db = @db
+            """;
+        command.Parameters.AddWithValue("@db", DatabaseName);
+        var lines = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            lines.Add(reader.GetString(0));
+        }
+
+        return "open transactions: " + string.Join("; ", lines);
+    }
+
     private async Task<int> OpenTransactionsAsync()
     {
         await using var connection = ConnectAsRoot();
