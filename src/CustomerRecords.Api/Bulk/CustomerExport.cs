@@ -40,6 +40,9 @@ internal sealed class CustomerExport(AppDatabase database, IOptions<Microsoft.As
     /// <summary>Runs after every batch of every export, once it is flushed, with the rows written so far (tests pause an export here).</summary>
     public Func<long, CancellationToken, ValueTask>? AfterEachBatch { get; init; }
 
+    /// <summary>Runs when an export's snapshot has been rolled back and its connection returned (tests wait for it).</summary>
+    public Action? AfterClose { get; init; }
+
     /// <summary>
     /// Opens the snapshot and counts what it will export (live customers changed at or after
     /// <paramref name="updatedSince"/>, when given). Nothing has been written yet, so a failure here can still be answered.
@@ -54,7 +57,7 @@ internal sealed class CustomerExport(AppDatabase database, IOptions<Microsoft.As
             transaction = await dialect.BeginSnapshotAsync(connection, ct);
             await using var count = CustomerStore.BuildExportCountCommand(connection, transaction, dialect, updatedSince);
             var total = Convert.ToInt64(await count.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
-            return new ExportSnapshot(connection, transaction, dialect, updatedSince, total, BatchSize, _customerJson, AfterEachBatch);
+            return new ExportSnapshot(connection, transaction, dialect, updatedSince, total, BatchSize, _customerJson, AfterEachBatch, AfterClose);
         }
         catch
         {
@@ -77,6 +80,7 @@ internal sealed class ExportSnapshot : IAsyncDisposable
     private readonly int _batchSize;
     private readonly JsonTypeInfo<Customer> _json;
     private readonly Func<long, CancellationToken, ValueTask>? _afterEachBatch;
+    private readonly Action? _afterClose;
     private int _closed;
 
     internal ExportSnapshot(
@@ -87,9 +91,11 @@ internal sealed class ExportSnapshot : IAsyncDisposable
         long total,
         int batchSize,
         JsonTypeInfo<Customer> json,
-        Func<long, CancellationToken, ValueTask>? afterEachBatch)
+        Func<long, CancellationToken, ValueTask>? afterEachBatch,
+        Action? afterClose = null)
     {
         _afterEachBatch = afterEachBatch;
+        _afterClose = afterClose;
         _connection = connection;
         _transaction = transaction;
         _dialect = dialect;
@@ -148,8 +154,14 @@ internal sealed class ExportSnapshot : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync() =>
-        Interlocked.Exchange(ref _closed, 1) == 0 ? new ValueTask(CloseAsync(_connection, _transaction)) : ValueTask.CompletedTask;
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) == 0)
+        {
+            await CloseAsync(_connection, _transaction);
+            _afterClose?.Invoke();
+        }
+    }
 
     /// <summary>Ends the transaction and closes the connection, even after a cancelled read (the rollback is not cancelled).</summary>
     internal static async Task CloseAsync(DbConnection connection, DbTransaction? transaction)

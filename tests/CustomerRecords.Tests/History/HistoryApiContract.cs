@@ -401,7 +401,7 @@ public abstract class HistoryApiContract : ApiContractSuite
 
         var recent = await EventRows.InsertEventAsync(Factory, id, "updated", 2501, occurredAt: EventRows.Now().AddDays(-1));
         _ = await GetObjectAsync("/changes?limit=1"); // sequence them: the purge takes only events the feed has numbered
-        await Caching.Eventually.WithinAsync(TimeSpan.FromSeconds(15), "every event is numbered", async () =>
+        await Caching.Eventually.WithinAsync(TimeSpan.FromSeconds(60), "every event is numbered", async () =>
             (await EventRows.ScalarsAsync(Factory, "SELECT COUNT(*) FROM customer_events WHERE position IS NULL"))[0] == 0, TimeSpan.FromMilliseconds(100));
 
         await using var second = SecondInstance();
