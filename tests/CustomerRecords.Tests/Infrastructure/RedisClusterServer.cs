@@ -154,9 +154,16 @@ public sealed class RedisClusterServer : IAsyncDisposable
         }
 
         await whileAsking();
-        foreach (var node in new[] { to, from }.Concat(_nodes.Where(n => n != to && n != from && nodes.Single(c => c.Port == n.Port) is { Primary: true, Failed: false })))
+        foreach (var node in new[] { to, from })
         {
             await CommandAsync(node, ["cluster", "setslot", slotText, "node", target.Id], cancellationToken);
+        }
+
+        // The other primaries learn it by gossip anyway; telling them is a shortcut. The node list read above may call a
+        // node primary that a recent failover made a replica, which refuses SETSLOT: that is no failure of the move.
+        foreach (var node in _nodes.Where(n => n != to && n != from && nodes.Single(c => c.Port == n.Port) is { Primary: true, Failed: false }))
+        {
+            await CommandAsync(node, ["cluster", "setslot", slotText, "node", target.Id], cancellationToken, "OK", "ERR Please use SETSLOT only with masters.");
         }
 
         return (from, to);
