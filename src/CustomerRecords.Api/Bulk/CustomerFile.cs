@@ -46,6 +46,14 @@ public static class CustomerFile
     /// <summary>The media type of <paramref name="format"/>.</summary>
     public static string MediaType(CustomerFileFormat format) => format == CustomerFileFormat.Csv ? CsvMediaType : NdjsonMediaType;
 
+    /// <summary>The format of a media type (<see cref="CsvMediaType"/>, <see cref="NdjsonMediaType"/>; letter case ignored), or null.</summary>
+    public static CustomerFileFormat? FromMediaType(string? mediaType) => mediaType?.ToLowerInvariant() switch
+    {
+        CsvMediaType => CustomerFileFormat.Csv,
+        NdjsonMediaType => CustomerFileFormat.Ndjson,
+        _ => null,
+    };
+
     /// <summary>The format a file name suggests (<c>.csv</c>, <c>.ndjson</c>/<c>.jsonl</c>), or null.</summary>
     public static CustomerFileFormat? FromFileName(string path) => Path.GetExtension(path).ToLowerInvariant() switch
     {

@@ -36,8 +36,11 @@ internal sealed class ImportSummary
     /// <summary>True when the stop was a file error (the file, not the data, is at fault).</summary>
     public bool FileError { get; set; }
 
-    /// <summary>0 every row went in (or was skipped/unchanged), 3 some lines were rejected, 1 the import stopped early.</summary>
-    public int ExitCode => StoppedAtLine is not null ? 1 : Rejected > 0 ? 3 : 0;
+    /// <summary>Exit code of an import that left some lines out (see the report).</summary>
+    public const int SomeRejected = 3;
+
+    /// <summary>0 every row went in (or was skipped/unchanged), <see cref="SomeRejected"/> some lines were rejected, 1 the import stopped early.</summary>
+    public int ExitCode => StoppedAtLine is not null ? 1 : Rejected > 0 ? SomeRejected : 0;
 
     /// <summary>The summary line(s) for standard error.</summary>
     public override string ToString() => Describe("import");

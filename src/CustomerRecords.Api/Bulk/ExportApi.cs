@@ -136,10 +136,8 @@ internal static class ExportApi
         {
             var quality = range.Quality ?? 1.0;
             var type = range.MediaType.Value?.ToLowerInvariant();
-            var (format, specific) = type switch
+            var (format, specific) = CustomerFile.FromMediaType(type) is { } named ? (named, true) : type switch
             {
-                CustomerFile.NdjsonMediaType => (CustomerFileFormat.Ndjson, true),
-                CustomerFile.CsvMediaType => (CustomerFileFormat.Csv, true),
                 "*/*" or "application/*" => (CustomerFileFormat.Ndjson, false),
                 "text/*" => (CustomerFileFormat.Csv, false),
                 _ => ((CustomerFileFormat?)null, false),

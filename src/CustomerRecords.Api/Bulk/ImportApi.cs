@@ -84,7 +84,7 @@ internal static class ImportApi
             .WithResponse(StatusCodes.Status200OK, "What the import did, with the first rejected lines (line, field, reason; never the values).")
             .WithProblem(StatusCodes.Status400BadRequest, "`on_conflict` or `dry_run` is not one of its values; `errors` names it.", ["validation"])
             .WithProblem(StatusCodes.Status409Conflict, "`on_conflict=fail` and a live customer already has a row's email; `detail` names the line and what was committed before it.", ["import-conflict"])
-            .WithProblem(StatusCodes.Status413PayloadTooLarge, "The body is larger than `Limits:ImportMaxBytes`.", ["payload-too-large"])
+            .WithProblem(StatusCodes.Status413PayloadTooLarge, "The body is larger than `Limits:ImportMaxBytes`.", ["body-too-large"])
             .WithProblem(StatusCodes.Status415UnsupportedMediaType, "The body is neither `text/csv` nor `application/x-ndjson`.", ["unsupported-media-type"])
             .WithProblem(StatusCodes.Status422UnprocessableEntity, "The body is not a customer file (its header, an unreadable record); `detail` names the line and what was committed before it.", ["invalid-file"])
             .WithProblem(StatusCodes.Status503ServiceUnavailable,
@@ -100,12 +100,7 @@ internal static class ImportApi
         CancellationToken ct)
     {
         var mediaType = Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var parsed) ? parsed.MediaType.Value : null;
-        CustomerFileFormat? format = mediaType?.ToLowerInvariant() switch
-        {
-            CustomerFile.CsvMediaType => CustomerFileFormat.Csv,
-            CustomerFile.NdjsonMediaType => CustomerFileFormat.Ndjson,
-            _ => null,
-        };
+        var format = CustomerFile.FromMediaType(mediaType);
         if (format is null)
         {
             return Problems.Problem(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
@@ -194,6 +189,6 @@ internal static class ImportApi
     }
 
     private static ProblemHttpResult TooLarge(long max, string? more) =>
-        Problems.Problem(StatusCodes.Status413PayloadTooLarge, "payload-too-large", "The body is too large",
+        Problems.Problem(StatusCodes.Status413PayloadTooLarge, "body-too-large", "The body is too large",
             $"An import body may hold at most {max} bytes (Limits:ImportMaxBytes).{(more is null ? "" : " " + more)}");
 }

@@ -201,11 +201,10 @@ public static class CommandLineApp
     /// <summary><c>export [--format csv|ndjson] [--updated-since T] [--out FILE]</c>: the live customers, from one snapshot.</summary>
     private static Command Export(CliContext context)
     {
-        var format = new Option<string?>("--format")
+        var format = new Option<Bulk.CustomerFileFormat?>("--format")
         {
             Description = "csv or ndjson. Default: from the --out file's extension (.csv, .ndjson, .jsonl), else ndjson.",
         };
-        format.AcceptOnlyFromAmong("csv", "ndjson");
         var since = new Option<string?>("--updated-since")
         {
             HelpName = "time",
@@ -238,12 +237,7 @@ public static class CommandLineApp
         command.SetAction((result, ct) =>
         {
             var path = result.GetValue(output);
-            var chosen = result.GetValue(format) switch
-            {
-                "csv" => Bulk.CustomerFileFormat.Csv,
-                "ndjson" => Bulk.CustomerFileFormat.Ndjson,
-                _ => (path is null ? null : Bulk.CustomerFile.FromFileName(path)) ?? Bulk.CustomerFileFormat.Ndjson,
-            };
+            var chosen = result.GetValue(format) ?? (path is null ? null : Bulk.CustomerFile.FromFileName(path)) ?? Bulk.CustomerFileFormat.Ndjson;
             DateTime? updatedSince = result.GetValue(since) is { } text && Customers.CustomerListQuery.TryParseTimestamp(text, out var parsed) ? parsed : null;
             var console = context.Console;
             var openOut = console.OpenOut ?? (() => throw new InvalidOperationException("This console has no standard output stream; use --out."));

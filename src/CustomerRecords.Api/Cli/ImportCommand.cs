@@ -14,9 +14,6 @@ namespace CustomerRecords.Api.Cli;
 /// </summary>
 internal static class ImportCommand
 {
-    /// <summary>Exit code of an import that left some lines out (see the report).</summary>
-    public const int SomeRejected = 3;
-
     /// <summary>Text after the command's help.</summary>
     public const string Notes = """
         Exit codes:
@@ -111,7 +108,7 @@ internal static class ImportCommand
         }
 
         progress.Complete(text);
-        return summary.ExitCode == 3 ? SomeRejected : summary.ExitCode;
+        return summary.ExitCode;
     }
 
     /// <summary><c>--batch-size</c>, shared by <c>import</c> and <c>seed</c>.</summary>

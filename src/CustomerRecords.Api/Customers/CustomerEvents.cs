@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Data.Common;
 using System.Diagnostics;
+using System.Globalization;
 using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
@@ -59,9 +60,41 @@ internal static class CustomerEvents
 {
     /// <summary>The event INSERT; <paramref name="customerId"/> is a parameter or, batched after the customer's own INSERT, the engine's last-insert-id expression.</summary>
     private static string InsertSql(string customerId) => $"""
-        INSERT INTO customer_events (customer_id, kind, occurred_at, actor, trace_id, version, fields, changes)
+        {InsertInto}
         VALUES ({customerId}, @e_kind, @e_at, @e_actor, @e_trace_id, @e_version, @e_fields, @e_changes)
         """;
+
+    private const string InsertInto = "INSERT INTO customer_events (customer_id, kind, occurred_at, actor, trace_id, version, fields, changes)";
+
+    /// <summary>
+    /// Appends many events of one actor at one time in one multi-row INSERT (an import's batch): each is a change of
+    /// customer <c>Id</c> from <c>Before</c> to <c>After</c> at <c>Version</c>.
+    /// </summary>
+    public static async Task AppendManyAsync(
+        DbConnection connection,
+        DbTransaction transaction,
+        (int Id, string Kind, int Version, Customer? Before, Customer After)[] events,
+        DateTime at,
+        ChangeContext who,
+        CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand(string.Empty, transaction)
+            .With("@at", at).With("@actor", who.Actor).With("@trace_id", who.TraceId);
+        var sql = new StringBuilder(InsertInto).Append(" VALUES ");
+        for (var i = 0; i < events.Length; i++)
+        {
+            var (id, kind, version, before, after) = events[i];
+            var (fields, changes) = Describe(before, after);
+            var n = i.ToString(CultureInfo.InvariantCulture);
+            sql.Append(i == 0 ? "(" : ", (")
+                .Append("@c").Append(n).Append(", @k").Append(n).Append(", @at, @actor, @trace_id, @v").Append(n)
+                .Append(", @f").Append(n).Append(", @x").Append(n).Append(')');
+            command.With("@c" + n, id).With("@k" + n, kind).With("@v" + n, version).With("@f" + n, fields).With("@x" + n, changes);
+        }
+
+        command.CommandText = sql.ToString();
+        await command.ExecuteNonQueryAsync(ct);
+    }
 
     /// <summary>Appends the event of a change from <paramref name="before"/> to <paramref name="after"/> (either may be null).</summary>
     public static async Task AppendAsync(

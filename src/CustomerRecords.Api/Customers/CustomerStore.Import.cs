@@ -54,15 +54,15 @@ internal sealed record ImportBatchResult(IReadOnlyList<(ImportCandidate Row, Imp
 internal sealed partial class CustomerStore
 {
     /// <summary>
-    /// Rows per statement: MySQL takes a batch in one (its client substitutes parameters by name in one pass); SQLite
-    /// looks each named parameter up in a list, so a statement of thousands of parameters costs their square: small ones.
-    /// </summary>
-    /// <summary>
     /// Whether an import's INSERT answers its rows where the server can (MariaDB, SQLite); off, the new ids are read back
     /// by email key as on MySQL 8, which has no <c>RETURNING</c> — so tests on MariaDB cover MySQL 8's path too.
     /// </summary>
     internal bool InsertReturning { get; set; } = true;
 
+    /// <summary>
+    /// Rows per statement: MySQL takes a batch in one (its client substitutes parameters by name in one pass); SQLite
+    /// looks each named parameter up in a list, so a statement of thousands of parameters costs their square: small ones.
+    /// </summary>
     private int StatementRows => _dialect == SqlDialect.Sqlite ? 50 : CustomerImportLimits.MaxBatchSize;
 
     /// <summary>
@@ -207,7 +207,7 @@ internal sealed partial class CustomerStore
         {
             foreach (var chunk in events.Chunk(StatementRows))
             {
-                await AppendEventsAsync(connection, transaction, chunk, now, who, ct);
+                await CustomerEvents.AppendManyAsync(connection, transaction, chunk, now, who, ct);
             }
         }
 
@@ -308,28 +308,6 @@ internal sealed partial class CustomerStore
                 .With("@p" + n, after.Phone)
                 .With("@v" + n, after.Version)
                 .With("@i" + n, after.Id);
-        }
-
-        command.CommandText = sql.ToString();
-        await command.ExecuteNonQueryAsync(ct);
-    }
-
-    /// <summary>The batch's history events in one multi-row INSERT (the same columns <see cref="CustomerEvents"/> writes one at a time).</summary>
-    private static async Task AppendEventsAsync(
-        DbConnection connection, DbTransaction transaction, (int Id, string Kind, int Version, Customer? Before, Customer After)[] events, DateTime now, ChangeContext who, CancellationToken ct)
-    {
-        await using var command = connection.CreateCommand(string.Empty, transaction)
-            .With("@at", now).With("@actor", who.Actor).With("@trace_id", who.TraceId);
-        var sql = new StringBuilder("INSERT INTO customer_events (customer_id, kind, occurred_at, actor, trace_id, version, fields, changes) VALUES ");
-        for (var i = 0; i < events.Length; i++)
-        {
-            var (id, kind, version, before, after) = events[i];
-            var (fields, changes) = CustomerEvents.Describe(before, after);
-            var n = i.ToString(CultureInfo.InvariantCulture);
-            sql.Append(i == 0 ? "(" : ", (")
-                .Append("@c").Append(n).Append(", @k").Append(n).Append(", @at, @actor, @trace_id, @v").Append(n)
-                .Append(", @f").Append(n).Append(", @x").Append(n).Append(')');
-            command.With("@c" + n, id).With("@k" + n, kind).With("@v" + n, version).With("@f" + n, fields).With("@x" + n, changes);
         }
 
         command.CommandText = sql.ToString();
