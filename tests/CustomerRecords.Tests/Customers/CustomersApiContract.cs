@@ -659,6 +659,24 @@ public abstract class CustomersApiContract : ApiContractSuite
         Assert.Null((string?)(await patched.ReadObjectAsync())["phone"]);
         Assert.Equal(HttpStatusCode.NoContent, (await Client.DeleteAsync($"/customers/{id}")).StatusCode);
 
+        // Bulk: the live customers as CSV, then the same file back in, twice: every row is skipped both times.
+        using var export = new HttpRequestMessage(HttpMethod.Get, "/customers/export");
+        export.Headers.Accept.ParseAdd("text/csv");
+        var exported = await Client.SendAsync(export);
+        Assert.Equal(HttpStatusCode.OK, exported.StatusCode);
+        var csv = await exported.Content.ReadAsByteArrayAsync();
+        for (var run = 0; run < 2; run++)
+        {
+            using var body = new ByteArrayContent(csv);
+            body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/csv");
+            var imported = await Client.PostAsync("/customers/import?on_conflict=skip", body);
+            Assert.Equal(HttpStatusCode.OK, imported.StatusCode);
+            var summary = await imported.ReadObjectAsync();
+            Assert.Equal(0, (long)summary["created"]!);
+            Assert.True((long)summary["read"]! > 0);
+            Assert.Equal((long)summary["read"]!, (long)summary["skipped"]!);
+        }
+
         var original = await Client.PostAsync("/create", Json.Body($"{{\"name\": \"Alice Johnson\", \"email\": \"first.{email}\"}}"));
         Assert.Equal(HttpStatusCode.Created, original.StatusCode);
         var oid = (int)(await original.ReadObjectAsync())["id"]!;
