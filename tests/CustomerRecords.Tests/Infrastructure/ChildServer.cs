@@ -71,8 +71,44 @@ public abstract class ChildServer : IAsyncDisposable
         }
     }
 
-    /// <summary>SIGSTOP: the kernel still accepts connections but nothing is answered, like a hung host.</summary>
-    public void Pause() => RequireRunning().Signal(Libc.SigStop);
+    /// <summary>
+    /// SIGSTOP: the kernel still accepts connections but nothing is answered, like a hung host. Returns once every
+    /// thread of the server is stopped: the signal is delivered asynchronously, and a thread still running could
+    /// answer one more request after this returned.
+    /// </summary>
+    public void Pause()
+    {
+        var process = RequireRunning();
+        process.Signal(Libc.SigStop);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!AllThreadsStopped(process.Id))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{ProgramName} (pid {process.Id}) was not stopped 10 s after SIGSTOP.");
+            }
+
+            Thread.Sleep(5);
+        }
+    }
+
+    /// <summary>Whether every thread of <paramref name="pid"/> is in the stopped state (<c>T</c> in <c>/proc/PID/task/TID/stat</c>).</summary>
+    private static bool AllThreadsStopped(int pid)
+    {
+        try
+        {
+            return Directory.GetDirectories($"/proc/{pid}/task").All(task =>
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                var state = stat[(stat.LastIndexOf(')') + 2)..].TrimStart();
+                return state.Length > 0 && state[0] is 'T' or 't';
+            });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // a thread ended while being read: look again
+        }
+    }
 
     /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
     public void Resume() => RequireRunning().Signal(Libc.SigCont);
