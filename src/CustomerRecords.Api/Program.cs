@@ -1,3 +1,4 @@
+using CustomerRecords.Api.Admin;
 using CustomerRecords.Api.Auth;
 using CustomerRecords.Api.Bulk;
 using CustomerRecords.Api.Caching;
@@ -37,6 +38,7 @@ static WebApplication Compose(WebApplicationBuilder builder)
     builder.AddBulk();
     builder.AddOriginalRoutes();
     builder.AddApiDocs();
+    builder.AddAdmin();
 
     var app = builder.Build();
 
@@ -50,6 +52,7 @@ static WebApplication Compose(WebApplicationBuilder builder)
     app.MapCustomerExport();
     app.MapOriginalRoutes();
     app.MapApiDocs();
+    app.MapAdmin();
     return app;
 }
 

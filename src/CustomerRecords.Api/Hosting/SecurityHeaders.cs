@@ -2,7 +2,7 @@ using Microsoft.Net.Http.Headers;
 
 namespace CustomerRecords.Api.Hosting;
 
-/// <summary>Security headers on every response; the CSP is relaxed only for the docs UI under <c>/docs</c>.</summary>
+/// <summary>Security headers on every response; the CSP is relaxed only for the docs UI under <c>/docs</c> and the admin page under <c>/admin</c>.</summary>
 internal sealed class SecurityHeadersMiddleware(RequestDelegate next)
 {
     /// <summary>A JSON API loads nothing and may not be framed.</summary>
@@ -18,6 +18,17 @@ internal sealed class SecurityHeadersMiddleware(RequestDelegate next)
         "font-src 'self' data:; img-src 'self' data: blob:; connect-src 'self'; worker-src 'self' blob:; " +
         "frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
+    /// <summary>
+    /// The admin page under /admin: its own scripts and styles only (ES modules, no inline code or style attributes),
+    /// calls to this origin, and no string-to-code DOM sinks (Trusted Types with no policy). An endpoint may set
+    /// <see cref="AdminCsp(Uri?)"/> with the OIDC token endpoint itself; otherwise this one applies.
+    /// </summary>
+    internal static string AdminCsp(Uri? tokenEndpoint = null) =>
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+        "connect-src 'self'" + (tokenEndpoint is null ? "" : " " + tokenEndpoint.GetLeftPart(UriPartial.Authority)) + "; " +
+        "require-trusted-types-for 'script'; trusted-types 'none'; " +
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
     public Task InvokeAsync(HttpContext context)
     {
         context.Response.OnStarting(static state =>
@@ -27,7 +38,19 @@ internal sealed class SecurityHeadersMiddleware(RequestDelegate next)
             headers.XContentTypeOptions = "nosniff";
             headers.XFrameOptions = "DENY";
             headers["Referrer-Policy"] = "no-referrer";
-            headers.ContentSecurityPolicy = http.Request.Path.StartsWithSegments("/docs") ? DocsCsp : ApiCsp;
+            var path = http.Request.Path;
+            if (path.StartsWithSegments("/admin"))
+            {
+                // The admin shell sets its own (with the OIDC token endpoint's origin); nothing else there may.
+                if (!headers.ContainsKey(HeaderNames.ContentSecurityPolicy))
+                {
+                    headers.ContentSecurityPolicy = AdminCsp();
+                }
+            }
+            else
+            {
+                headers.ContentSecurityPolicy = path.StartsWithSegments("/docs") ? DocsCsp : ApiCsp;
+            }
             // Responses carry personal data: no shared or browser cache keeps them unless an endpoint says otherwise.
             if (!headers.ContainsKey(HeaderNames.CacheControl))
             {
