@@ -47,8 +47,9 @@ public static class AdminApi
         var auth = app.ServiceProvider.GetRequiredService<IOptions<AuthOptions>>().Value;
         var group = app.MapGroup(BasePath).ExcludeFromDescription();
         // "/admin/" also matches /admin: routing ignores a trailing slash.
-        group.MapGet("/", GetAdminShell).AllowAnonymous();
-        group.MapGet("/callback", GetAdminShell).AllowAnonymous();
+        string[] getOrHead = [HttpMethods.Get, HttpMethods.Head];
+        group.MapMethods("/", getOrHead, GetAdminShell).AllowAnonymous();
+        group.MapMethods("/callback", getOrHead, GetAdminShell).AllowAnonymous();
         group.MapGet("/config", GetAdminConfig).AllowAnonymous();
         var whoami = group.MapGet("/whoami", GetAdminIdentity);
         if (auth.AuthenticationConfigured)
@@ -57,7 +58,7 @@ public static class AdminApi
             whoami.RequireAuthorization();
         }
 
-        group.MapGet("/{**file:minlength(1)}", GetAdminAsset).AllowAnonymous();
+        group.MapMethods("/{**file:minlength(1)}", getOrHead, GetAdminAsset).AllowAnonymous();
         return group;
     }
 

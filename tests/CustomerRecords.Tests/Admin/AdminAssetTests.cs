@@ -30,6 +30,19 @@ public sealed partial class AdminAssetTests
     }
 
     [Theory]
+    [InlineData("/admin/")]
+    [InlineData("/admin/app.js")]
+    public async Task HeadIsAnsweredAnonymouslyLikeGet(string path)
+    {
+        await using var factory = AdminHost.Keys(ApiKeyHash.GenerateKey(), ApiKeyHash.GenerateKey());
+        using var client = factory.CreateClient();
+
+        using var response = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, path));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Theory]
     [InlineData("app.js", "text/javascript")]
     [InlineData("session.js", "text/javascript")]
     [InlineData("dom.js", "text/javascript")]

@@ -322,8 +322,9 @@ function customerForm(loaded) {
   const conflict = h('section', { class: 'conflict', hidden: true, 'aria-labelledby': 'conflict-title' });
   const save = h('button', { type: 'submit', class: 'primary', text: loaded ? 'Save changes' : 'Create customer' });
   const cancel = h('a', { class: 'button', href: loaded ? `#/customers/${values.id}` : '#/search', text: 'Cancel' });
+  const meta = loaded ? h('p', { class: 'meta', text: `Customer ${values.id}, version ${values.version}` }) : null;
   const form = h('form', { class: 'stack', novalidate: true, 'aria-label': loaded ? 'Edit customer' : 'New customer' },
-    formError, conflict, fields.name.wrapper, fields.email.wrapper, fields.phone.wrapper, h('div', { class: 'row' }, save, cancel));
+    meta, formError, conflict, fields.name.wrapper, fields.email.wrapper, fields.phone.wrapper, h('div', { class: 'row' }, save, cancel));
   // One key per opened form: a retried create (double click, lost answer) makes one customer, not two.
   const idempotencyKey = crypto.randomUUID();
 
@@ -380,6 +381,7 @@ function customerForm(loaded) {
         fields.name.input.value = current.customer.name;
         fields.email.input.value = current.customer.email;
         fields.phone.input.value = current.customer.phone ?? '';
+        meta.textContent = `Customer ${current.customer.id}, version ${current.customer.version}`;
       }
 
       conflict.hidden = true;
@@ -409,7 +411,7 @@ function customerForm(loaded) {
 async function viewEdit(id) {
   const loaded = await loadCustomer(id);
   if (!loaded) return;
-  show(`Edit ${loaded.customer.name}`, h('p', { class: 'meta', text: `Customer ${id}, version ${loaded.customer.version}` }), customerForm(loaded));
+  show(`Edit ${loaded.customer.name}`, customerForm(loaded));
 }
 
 function viewCreate() {
@@ -509,13 +511,19 @@ async function render() {
     return;
   }
 
+  const needsWrite = hash === '#/customers/new' || hash === '#/deleted' || /^#\/customers\/\d+\/edit$/.test(hash);
+  if (needsWrite && !can(WRITE)) {
+    show('Forbidden', h('p', { text: `This view needs the ${WRITE} scope, which your sign-in lacks.` }), h('p', {}, h('a', { href: '#/search', text: 'Go to Find' })));
+    return;
+  }
+
   let m;
   if (hash === '#/' || hash === '#/search' || hash === '#/signin') await viewSearch();
-  else if (hash === '#/customers/new' && can(WRITE)) viewCreate();
+  else if (hash === '#/customers/new') viewCreate();
   else if ((m = hash.match(/^#\/customers\/(\d+)$/))) await viewCustomer(m[1]);
-  else if ((m = hash.match(/^#\/customers\/(\d+)\/edit$/)) && can(WRITE)) await viewEdit(m[1]);
+  else if ((m = hash.match(/^#\/customers\/(\d+)\/edit$/))) await viewEdit(m[1]);
   else if ((m = hash.match(/^#\/customers\/(\d+)\/history$/))) await viewHistory(m[1]);
-  else if (hash === '#/deleted' && can(WRITE)) await viewDeleted();
+  else if (hash === '#/deleted') await viewDeleted();
   else show('Page not found', h('p', {}, h('a', { href: '#/search', text: 'Go to Find' })));
 }
 
@@ -563,7 +571,8 @@ async function start() {
     const failure = await finishOidcSignIn(config.oidc, new URLSearchParams(window.location.search));
     // Drop the code and state from the address bar and history.
     window.history.replaceState(null, '', '/admin/#/search');
-    if (failure) signInMessage = failure;
+    if (failure && credential()) pendingStatus = [`${failure.title}: ${failure.detail}`];
+    else if (failure) signInMessage = failure;
   }
 
   if (config.mode === 'open' || credential()) {
