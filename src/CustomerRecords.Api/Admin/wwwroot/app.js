@@ -8,7 +8,7 @@ const ERASE = 'customers:erase';
 const PAGE_SIZE = 25;
 const TITLE = 'CustomerRecords admin';
 
-const main = document.getElementById('main');
+const main = document.getElementById('view');
 const statusRegion = document.getElementById('status');
 
 /** What the server told us: { mode, api_keys, oidc } from /admin/config. */
@@ -368,8 +368,8 @@ function customerForm(loaded) {
     }
 
     formError.replaceChildren(problemBlock({ title: problem.title, detail: [problem.detail, ...unplaced].filter(Boolean).join(' ') }));
-    (first ?? formError).focus?.();
-    announce(problem.title);
+    // The problem block is an alert; focus goes to the first field the API named.
+    if (first) first.focus();
   });
 
   async function showConflict(problem) {
