@@ -68,7 +68,7 @@ public static class AdminApi
         var shell = assets.Find(ShellFile);
         if (shell is null)
         {
-            return Problems.NotFound(0);
+            return Problems.ForStatus(StatusCodes.Status404NotFound, "Not Found", "The admin page is not part of this build.");
         }
 
         var endpoints = signIn.Configured ? await signIn.EndpointsAsync(ct) : null;
