@@ -179,8 +179,16 @@ function customerTable(items, caption, deletedList) {
 function pager(state, next, reload) {
   const previous = h('button', { type: 'button', text: 'Previous page', disabled: state.page === 0 });
   const following = h('button', { type: 'button', text: 'Next page', disabled: !next });
-  previous.addEventListener('click', () => { state.page -= 1; reload(); });
-  following.addEventListener('click', () => { state.page += 1; reload(); });
+  // The page is drawn anew, buttons included: keep keyboard focus on the button used (or the other one at an end).
+  const turn = async (step, label, other) => {
+    state.page += step;
+    await reload();
+    const buttons = [...main.querySelectorAll('nav.pager button')];
+    const target = buttons.find((b) => b.textContent === label && !b.disabled) ?? buttons.find((b) => b.textContent === other);
+    target?.focus();
+  };
+  previous.addEventListener('click', () => turn(-1, 'Previous page', 'Next page'));
+  following.addEventListener('click', () => turn(1, 'Next page', 'Previous page'));
   return h('nav', { class: 'row pager', 'aria-label': 'Pages' }, previous, following);
 }
 
