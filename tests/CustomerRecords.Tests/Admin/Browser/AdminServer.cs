@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using CustomerRecords.Api.Auth;
 using CustomerRecords.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -21,13 +23,17 @@ public sealed class AdminServer : IAsyncDisposable
     private readonly CustomerApiFactory _factory;
     private readonly HttpClient _api;
 
-    private AdminServer(CustomerApiFactory factory, Uri address)
+    private AdminServer(CustomerApiFactory factory, Uri address, TestIssuer? issuer)
     {
         _factory = factory;
+        Issuer = issuer;
         Address = address;
         _api = new HttpClient { BaseAddress = address };
         _api.DefaultRequestHeaders.Add("X-Api-Key", EraserKey);
     }
+
+    /// <summary>The OIDC issuer the page signs in at, when started with one (disposed with the server).</summary>
+    public TestIssuer? Issuer { get; }
 
     /// <summary>The origin, e.g. <c>http://127.0.0.1:41234/</c>.</summary>
     public Uri Address { get; }
@@ -65,12 +71,52 @@ public sealed class AdminServer : IAsyncDisposable
         var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         var address = new Uri(addresses.Single(a => a.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)).TrimEnd('/') + "/");
         issuer?.AllowPage(address);
-        return new AdminServer(factory, address);
+        return new AdminServer(factory, address, issuer);
+    }
+
+    /// <summary>A test issuer, then the app with the three keys and OIDC sign-in at that issuer, over <paramref name="database"/>.</summary>
+    public static async Task<AdminServer> StartWithIssuerAsync(Dictionary<string, string?> database)
+    {
+        var issuer = await TestIssuer.StartAsync();
+        try
+        {
+            return Start(KeySettings(database, issuer), issuer);
+        }
+        catch
+        {
+            await issuer.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Creates a customer through the API; its id.</summary>
+    public async Task<int> CreateAsync(string name, string email, string? phone = null)
+    {
+        using var response = await _api.PostAsJsonAsync(new Uri("/customers", UriKind.Relative), new { name, email, phone });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<int>();
+    }
+
+    /// <summary>The customer as the server holds it now, or null when it answers 404.</summary>
+    public async Task<JsonObject?> GetAsync(int id)
+    {
+        using var response = await _api.GetAsync(new Uri($"/customers/{id}", UriKind.Relative));
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<JsonObject>();
     }
 
     public async ValueTask DisposeAsync()
     {
         _api.Dispose();
         await _factory.DisposeAsync();
+        if (Issuer is not null)
+        {
+            await Issuer.DisposeAsync();
+        }
     }
 }
