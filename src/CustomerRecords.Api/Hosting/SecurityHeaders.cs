@@ -41,7 +41,7 @@ internal sealed class SecurityHeadersMiddleware(RequestDelegate next)
             var path = http.Request.Path;
             if (path.StartsWithSegments("/admin"))
             {
-                // The admin shell sets its own (with the OIDC token endpoint's origin); nothing else there may.
+                // The admin shell sets AdminCsp with the OIDC token endpoint's origin itself; every other /admin response gets the plain one.
                 if (!headers.ContainsKey(HeaderNames.ContentSecurityPolicy))
                 {
                     headers.ContentSecurityPolicy = AdminCsp();
