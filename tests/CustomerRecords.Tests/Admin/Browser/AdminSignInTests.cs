@@ -19,6 +19,7 @@ public sealed class AdminSignInTests(BrowserFixture browser) : AdminPageTest(bro
         _server = await Browser.SharedServerAsync(nameof(AdminSignInTests), () =>
             AdminServer.StartWithIssuerAsync(CustomerApiFactory.SqliteSettings(TempDirectory.ForRun())));
 
+    // Tests set the issuer's next scope and subject; the collection runs its tests one at a time, so no two overlap.
     private TestIssuer Issuer => _server.Issuer!;
 
     [Fact]
@@ -73,6 +74,24 @@ public sealed class AdminSignInTests(BrowserFixture browser) : AdminPageTest(bro
         // The token works for the API: a search answers.
         await SearchAsync(page, UniqueSurname());
         await Expect(page.GetByRole(AriaRole.Region, new() { Name = "Results" }).GetByText("No customers match.")).ToBeVisibleAsync();
+    });
+
+    [Fact]
+    public Task ACallbackWithAnotherStateDoesNotSignIn() => RunAsync(async () =>
+    {
+        var issued = Issuer.TokensIssued;
+        var page = await OpenAsync(_server);
+        await Button(page, "Sign in with single sign-on").ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Test issuer" })).ToBeVisibleAsync();
+
+        // As if another site sent the browser to the callback with a code of its own.
+        await page.GotoAsync(new Uri(_server.Address, "/admin/callback?code=forged-code&state=forged-state").ToString());
+
+        await Expect(Heading(page, "Sign in")).ToBeVisibleAsync();
+        await Expect(page.GetByText("Sign-in failed")).ToBeVisibleAsync();
+        await Expect(page.GetByText("Signed in as", new() { Exact = false })).ToHaveCountAsync(0);
+        Assert.Equal(issued, Issuer.TokensIssued);
+        await page.AssertAccessibleAsync("Sign in (failed callback)");
     });
 
     [Fact]
