@@ -25,7 +25,10 @@ public abstract class AdminPageTest(BrowserFixture browser) : IAsyncLifetime
         }
     }
 
-    /// <summary>Runs the test body; on failure, screenshots of the open pages go to <c>browser-failures/</c> of the output folder.</summary>
+    /// <summary>
+    /// Runs the test body; on failure, screenshots of the open pages (and with <see cref="BrowserFixture.Traces"/> the
+    /// contexts' traces) go to <c>browser-failures/</c> of the output folder.
+    /// </summary>
     protected async Task RunAsync(Func<Task> body, [CallerMemberName] string test = "")
     {
         try
@@ -38,6 +41,15 @@ public abstract class AdminPageTest(BrowserFixture browser) : IAsyncLifetime
             foreach (var page in _contexts.SelectMany(c => c.Pages))
             {
                 await Screenshots.SaveFailureAsync(page, $"{GetType().Name}.{test}.{n++}");
+            }
+
+            if (BrowserFixture.Traces)
+            {
+                n = 0;
+                foreach (var context in _contexts)
+                {
+                    await context.Tracing.StopAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "browser-failures", $"{GetType().Name}.{test}.{n++}.trace.zip") });
+                }
             }
 
             throw;

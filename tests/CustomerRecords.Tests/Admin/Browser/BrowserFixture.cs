@@ -45,14 +45,29 @@ public sealed class BrowserFixture : IAsyncLifetime
         });
     }
 
+    /// <summary>
+    /// With <c>CRTEST_BROWSER_TRACES=1</c>, each context records a Playwright trace (screenshots and DOM snapshots),
+    /// saved when its test fails (<c>npx playwright show-trace</c>); off by default, as recording costs time on every test.
+    /// </summary>
+    public static bool Traces => Environment.GetEnvironmentVariable("CRTEST_BROWSER_TRACES") == "1";
+
     /// <summary>A fresh context (empty sessionStorage, downloads allowed) at a fixed viewport, desktop by default.</summary>
-    public Task<IBrowserContext> NewContextAsync(ViewportSize? viewport = null) => Browser.NewContextAsync(new()
+    public async Task<IBrowserContext> NewContextAsync(ViewportSize? viewport = null)
     {
-        ViewportSize = viewport ?? Desktop,
-        AcceptDownloads = true,
-        Locale = "en-US",
-        TimezoneId = "UTC",
-    });
+        var context = await Browser.NewContextAsync(new()
+        {
+            ViewportSize = viewport ?? Desktop,
+            AcceptDownloads = true,
+            Locale = "en-US",
+            TimezoneId = "UTC",
+        });
+        if (Traces)
+        {
+            await context.Tracing.StartAsync(new() { Screenshots = true, Snapshots = true });
+        }
+
+        return context;
+    }
 
     /// <summary>
     /// The server <paramref name="key"/> names, made by <paramref name="create"/> the first time (one per test class,
