@@ -179,6 +179,7 @@ internal readonly record struct CustomerCursor(CustomerSort Sort, int Id, string
 /// <param name="State">Live customers, or the soft-deleted ones.</param>
 /// <param name="UpdatedSince">Only customers changed at or after this instant (UTC, rounded up to the stored microsecond).</param>
 /// <param name="Count">Whether the page carries <c>total</c>.</param>
+/// <param name="PhonePrefix">Only customers whose phone's digits (<see cref="CustomerRules.PhoneKey"/>) start with these digits.</param>
 internal sealed partial record CustomerListQuery(
     int Limit,
     CustomerSort Sort,
@@ -187,7 +188,8 @@ internal sealed partial record CustomerListQuery(
     string? Prefix,
     CustomerState State = CustomerState.Live,
     DateTime? UpdatedSince = null,
-    CustomerCount Count = CustomerCount.None)
+    CustomerCount Count = CustomerCount.None,
+    string? PhonePrefix = null)
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;
@@ -202,7 +204,7 @@ internal sealed partial record CustomerListQuery(
     public static IEnumerable<string> AllSorts => LiveSorts.Concat(DeletedSorts);
 
     /// <summary>True when some filter narrows the rows (the cursor is not a filter).</summary>
-    public bool Filtered => EmailKey is not null || Prefix is not null || UpdatedSince is not null;
+    public bool Filtered => EmailKey is not null || Prefix is not null || UpdatedSince is not null || PhonePrefix is not null;
 
     public static bool TryCreate(
         string? limit,
@@ -223,6 +225,20 @@ internal sealed partial record CustomerListQuery(
         string? state,
         string? updatedSince,
         string? count,
+        out CustomerListQuery query,
+        out Dictionary<string, string[]> errors) =>
+        TryCreate(limit, after, email, q, sort, state, updatedSince, count, phone: null, out query, out errors);
+
+    public static bool TryCreate(
+        string? limit,
+        string? after,
+        string? email,
+        string? q,
+        string? sort,
+        string? state,
+        string? updatedSince,
+        string? count,
+        string? phone,
         out CustomerListQuery query,
         out Dictionary<string, string[]> errors)
     {
@@ -318,6 +334,21 @@ internal sealed partial record CustomerListQuery(
             }
         }
 
+        string? phonePrefix = null;
+        if (phone is not null)
+        {
+            // The stored phone's rules: a search text is a phone, or the start of one.
+            var (value, error) = CustomerRules.NormalizePhone(phone);
+            if (error is not null || value is null)
+            {
+                errors["phone"] = [error ?? "The phone must contain at least one digit."];
+            }
+            else
+            {
+                phonePrefix = CustomerRules.PhoneKey(value);
+            }
+        }
+
         var total = OneOf(count, "count", Counts, CustomerCount.None, errors, "The count must be exact or estimated.");
 
         if (errors.Count > 0)
@@ -325,7 +356,7 @@ internal sealed partial record CustomerListQuery(
             return false;
         }
 
-        query = new CustomerListQuery(pageSize, order, cursor, emailKey, prefix, listing, since, total);
+        query = new CustomerListQuery(pageSize, order, cursor, emailKey, prefix, listing, since, total, phonePrefix);
         return true;
     }
 

@@ -289,4 +289,10 @@ internal static class CustomerRules
 
     /// <summary>The key names are sorted and prefix-searched by, the same on every engine.</summary>
     public static string NameKey(string name) => name.ToLowerInvariant();
+
+    /// <summary>
+    /// The digits of a phone that <see cref="NormalizePhone"/> accepted, what phone search compares. The database keeps
+    /// the same key as the generated column <c>phone_key</c> (migration 0009), which removes the five other characters allowed.
+    /// </summary>
+    public static string PhoneKey(string phone) => string.Concat(phone.Where(char.IsAsciiDigit));
 }

@@ -95,7 +95,7 @@ internal sealed partial class CustomerStore
         // prefer scan + filesort on a small or freshly analysed table (or, now, the deleted_at index,
         // where every live row has the same key); on a big one that would read every row per page,
         // so the index is named. With an email or search filter the optimizer picks the filter's index.
-        if (index is not null && query.EmailKey is null && query.Prefix is null)
+        if (index is not null && query.EmailKey is null && query.Prefix is null && query.PhonePrefix is null)
         {
             sql.Append(dialect.OrderIndexHint(index));
         }
@@ -156,7 +156,7 @@ internal sealed partial class CustomerStore
             // SQLite, without statistics, would still take `deleted_at IS NULL` for a selective equality on that
             // index and sort the rows; the unary + keeps the term off every index there. An unfiltered count is
             // the exception: it is answered from that index alone. MySQL is steered by the named index instead.
-            var plain = mySql || (counting && query.Prefix is null && query.UpdatedSince is null);
+            var plain = mySql || (counting && query.Prefix is null && query.UpdatedSince is null && query.PhonePrefix is null);
             conditions.Add(plain ? "deleted_at IS NULL" : "+deleted_at IS NULL");
         }
         else
@@ -169,6 +169,13 @@ internal sealed partial class CustomerStore
             // A range on the lower-cased keys is a prefix match every engine answers from an index.
             conditions.Add("((name_key >= @prefix AND name_key < @prefix_end) OR (email_key >= @prefix AND email_key < @prefix_end))");
             command.With("@prefix", query.Prefix).With("@prefix_end", query.Prefix + char.ConvertFromUtf32(0x10FFFF));
+        }
+
+        if (query.PhonePrefix is not null)
+        {
+            // The digits prefix as a range on (phone_key, id), like q's: every engine seeks it.
+            conditions.Add("phone_key >= @phone AND phone_key < @phone_end");
+            command.With("@phone", query.PhonePrefix).With("@phone_end", query.PhonePrefix + char.ConvertFromUtf32(0x10FFFF));
         }
 
         if (query.UpdatedSince is { } since)

@@ -30,6 +30,10 @@ internal static class CustomersApi
             .WithParameter("after", "The `next` cursor of the previous page, unchanged (opaque; it belongs to one sort order). Cursors issued before the lifecycle release are refused with 400: start again from the first page.", OpenApiSchemas.String(minLength: 1, maxLength: 2048))
             .WithParameter("email", "Only the customer with this email, compared without regard to letter case.", OpenApiSchemas.String(minLength: 1))
             .WithParameter("q", $"Prefix of the name or the email, ignoring case; 1–{CustomerRules.NameMaxLength} characters after trimming.", OpenApiSchemas.String(minLength: 1, maxLength: CustomerRules.NameMaxLength))
+            .WithParameter("phone",
+                "Only customers whose phone's digits start with this text's digits; punctuation is ignored on both sides, so `15550102000`, `1 555 010` and `+1-555` all find `+1 (555) 010-2000`. "
+                + $"A prefix, not a substring: `555-010` does not find it. At most {CustomerRules.PhoneMaxLength} characters: digits (at least one), spaces and `+ - ( ) .`.",
+                OpenApiSchemas.String(minLength: 1, maxLength: CustomerRules.PhoneMaxLength))
             .WithParameter("sort",
                 "Order of the pages, ties broken by id; `-` for descending. `name` ignores case. Default `id`; with `updated_since`, `updated_at` (the only sort allowed there); "
                 + "with `state=deleted`, `-deleted_at` (newest deletion first) and only `-deleted_at` or `deleted_at` are allowed. Any other combination is a 400 naming `sort`.",
@@ -178,6 +182,7 @@ internal static class CustomersApi
         [FromQuery] string? state,
         [FromQuery(Name = "updated_since")] string? updatedSince,
         [FromQuery] string? count,
+        [FromQuery] string? phone,
         CancellationToken ct)
     {
         // The deleted listing is for those who may restore: the write scope too, decided by the same
@@ -190,7 +195,7 @@ internal static class CustomersApi
 
         // Clients hold sealed cursors; one that does not open (altered, foreign) fails the cursor check below.
         var cursor = after is null ? null : customers.TryOpenCursor(after, out var opened) ? opened : string.Empty;
-        if (!CustomerListQuery.TryCreate(limit, cursor, email, q, sort, state, updatedSince, count, out var query, out var errors))
+        if (!CustomerListQuery.TryCreate(limit, cursor, email, q, sort, state, updatedSince, count, phone, out var query, out var errors))
         {
             return Problems.Validation(errors);
         }

@@ -113,7 +113,8 @@ internal abstract class SqlDialect
             );
             """;
 
-        public override string CountColumns => "SELECT COUNT(*) FROM pragma_table_info(@table) WHERE name = @column";
+        // table_xinfo, not table_info: it lists generated columns too (phone_key, migration 0009).
+        public override string CountColumns => "SELECT COUNT(*) FROM pragma_table_xinfo(@table) WHERE name = @column";
 
         public override bool IsUniqueViolation(DbException exception) =>
             exception is SqliteException { SqliteErrorCode: SqliteConstraint, SqliteExtendedErrorCode: SqliteConstraintUnique or SqliteConstraintPrimaryKey };

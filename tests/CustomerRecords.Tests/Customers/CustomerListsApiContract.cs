@@ -277,6 +277,128 @@ public abstract class CustomerListsApiContract : ApiContractSuite
         Assert.Contains("earlier version", (string)(await response.ReadObjectAsync())["errors"]!["after"]![0]!, StringComparison.Ordinal);
     }
 
+    private async Task<int> CreateWithPhoneAsync(string name, string? phone)
+    {
+        var response = await Client.PostAsync(new Uri("/customers", UriKind.Relative), Json.Body(new { name, email = Json.UniqueEmail(), phone }));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (int)(await response.ReadObjectAsync())["id"]!;
+    }
+
+    private async Task<List<int>> PhoneIdsAsync(string phone, string extra = "") =>
+        Ids((await PageAsync($"phone={Uri.EscapeDataString(phone)}{extra}"))["items"]!.AsArray().Select(i => i!.AsObject()));
+
+    [Fact]
+    public async Task PhoneSearchComparesDigitsOnlyAndMatchesTheStartOfTheNumber()
+    {
+        var us = await CreateWithPhoneAsync("Phone One", "+1 (555) 010-2000");
+        var usToo = await CreateWithPhoneAsync("Phone Two", "1.555.010.3000");
+        var local = await CreateWithPhoneAsync("Phone Three", "555-010-2000");
+        await CreateWithPhoneAsync("Phone None", null);
+
+        Assert.Equal([us], await PhoneIdsAsync("15550102000"));
+        Assert.Equal([us], await PhoneIdsAsync("+1 (555) 010-2000"));
+        Assert.Equal([us, usToo], await PhoneIdsAsync("1 555 010"));
+        Assert.Equal([us, usToo], await PhoneIdsAsync("+1-555-010"));
+        Assert.Equal([local], await PhoneIdsAsync("555-010")); // a prefix: the +1 numbers start with 1
+        Assert.Empty(await PhoneIdsAsync("15550109"));
+        Assert.Empty(await PhoneIdsAsync("155501020001"));
+    }
+
+    [Fact]
+    public async Task PhoneSearchWalksPagesWithoutDuplicatesOrGapsInEverySortAndCounts()
+    {
+        var ids = new List<int>();
+        for (var i = 0; i < 7; i++)
+        {
+            ids.Add(await CreateWithPhoneAsync($"Pager {(char)('g' - i)}", $"+44 20 7946 0{i:D3}"));
+        }
+
+        await CreateWithPhoneAsync("Pager other", "+44 21 7946 0000");
+
+        var (byId, totals) = await WalkAsync("phone=4420794&count=exact", 3);
+        Assert.Equal(ids, Ids(byId));
+        Assert.All(totals, t => Assert.Equal(7, t));
+        Assert.Equal(3, totals.Count);
+
+        var (byName, _) = await WalkAsync("phone=44%2020&sort=name", 2);
+        Assert.Equal(Enumerable.Reverse(ids), Ids(byName));
+        var (descending, _) = await WalkAsync("phone=442079460&sort=-id", 3);
+        Assert.Equal(Enumerable.Reverse(ids), Ids(descending));
+    }
+
+    [Fact]
+    public async Task PhoneSearchCombinesWithQAndLeavesDeletedCustomersToTheDeletedListing()
+    {
+        var ann = await CreateWithPhoneAsync("Annabel Phone", "+33 1 23 45 67 89");
+        var bob = await CreateWithPhoneAsync("Bob Phone", "+33 1 23 45 67 00");
+        var gone = await CreateWithPhoneAsync("Annabel Gone", "+33 1 23 45 00 00");
+        await DeleteAsync(gone);
+
+        Assert.Equal([ann], await PhoneIdsAsync("33123", "&q=anna"));
+        Assert.Equal([ann, bob], await PhoneIdsAsync("33123"));
+        Assert.Equal([gone], await PhoneIdsAsync("33123", "&state=deleted"));
+        Assert.Equal([gone], await PhoneIdsAsync("33123", "&state=deleted&q=annabel"));
+    }
+
+    [Fact]
+    public async Task PhoneSearchFollowsPatchesErasureAndImportedRows()
+    {
+        var id = await CreateWithPhoneAsync("Changing Phone", "+49 30 1234567");
+        Assert.Equal([id], await PhoneIdsAsync("49301234567"));
+
+        async Task PatchAsync(object body)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Patch, new Uri($"/customers/{id}", UriKind.Relative)) { Content = Json.Body(body, "application/merge-patch+json") };
+            Assert.Equal(HttpStatusCode.OK, (await Client.SendAsync(request)).StatusCode);
+        }
+
+        await PatchAsync(new { phone = "(0049) 40-7654321" });
+        Assert.Empty(await PhoneIdsAsync("4930"));
+        Assert.Equal([id], await PhoneIdsAsync("0049 40"));
+
+        await PatchAsync(new { phone = (string?)null });
+        Assert.Empty(await PhoneIdsAsync("0049"));
+
+        await PatchAsync(new { phone = "+49 89 111" });
+        await DeleteAsync(id);
+        Assert.Equal([id], await PhoneIdsAsync("4989", "&state=deleted"));
+        Assert.Equal(HttpStatusCode.NoContent, (await Client.PostAsync(new Uri($"/customers/{id}/erase", UriKind.Relative), null)).StatusCode);
+        Assert.Empty(await PhoneIdsAsync("4989", "&state=deleted"));
+
+        using var csv = new StringContent($"name,email,phone\nImported Phone,{Json.UniqueEmail()},+49 (221) 99-88\n", System.Text.Encoding.UTF8, "text/csv");
+        Assert.Equal(HttpStatusCode.OK, (await Client.PostAsync(new Uri("/customers/import", UriKind.Relative), csv)).StatusCode);
+        var imported = (await PageAsync("phone=492219988"))["items"]!.AsArray();
+        Assert.Equal("Imported Phone", (string)Assert.Single(imported)!["name"]!);
+    }
+
+    [Theory]
+    [InlineData("phone=")]
+    [InlineData("phone=%20%20")]
+    [InlineData("phone=-%20()")]
+    [InlineData("phone=555x010")]
+    [InlineData("phone=%2B1%2F555")]
+    [InlineData("phone=123456789012345678901")]
+    [InlineData("phone=555&q=")]
+    public async Task APhoneSearchWithoutADigitOrWithOtherCharactersOrTooLongIsRefusedNamingPhone(string query) =>
+        await AssertValidationAsync(await Client.GetAsync(new Uri("/customers?" + query, UriKind.Relative)), query.EndsWith("q=", StringComparison.Ordinal) ? "q" : "phone");
+
+    [Fact]
+    public async Task APhoneSearchCursorCarriesNeitherThePhoneNorItsDigits()
+    {
+        for (var i = 0; i < 2; i++)
+        {
+            await CreateWithPhoneAsync($"Cursor Phone {i}", $"+1 212 555 01{i:D2}");
+        }
+
+        var next = (string)(await PageAsync("phone=1212555&limit=1&sort=name"))["next"]!;
+        var opened = Factory.Services.GetRequiredService<CursorProtector>().TryOpen(next, out var inner) ? inner : null;
+        Assert.NotNull(opened);
+        var bytes = Base64Url.DecodeFromChars(opened);
+        var text = System.Text.Encoding.Latin1.GetString(bytes);
+        Assert.DoesNotContain("1212555", text, StringComparison.Ordinal);
+        Assert.Equal(6 + "cursor phone 0".Length, bytes.Length); // version, sort, id, name key: nothing else
+    }
+
     [Fact]
     public async Task ACursorOfTheLiveListingIsRefusedByTheDeletedListing()
     {

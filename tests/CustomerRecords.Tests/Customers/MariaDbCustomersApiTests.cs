@@ -51,9 +51,9 @@ public sealed class MariaDbQueryPlanTests(MariaDbFixture mariaDb) : QueryPlanCon
         await using var command = connection.CreateCommand();
         command.CommandText = """
             SET SESSION max_recursive_iterations = 1000000;
-            INSERT INTO customers (name, email, email_key, name_key, created_at, updated_at, deleted_at)
+            INSERT INTO customers (name, email, email_key, name_key, phone, created_at, updated_at, deleted_at)
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < @rows)
-            SELECT CONCAT('Name ', i), CONCAT('plan', i, '@example.com'), CONCAT('plan', i, '@example.com'), CONCAT('name ', i),
+            SELECT CONCAT('Name ', i), CONCAT('plan', i, '@example.com'), CONCAT('plan', i, '@example.com'), CONCAT('name ', i), CONCAT('+1 (555) ', i),
                    TIMESTAMP('2026-01-01') + INTERVAL i SECOND, TIMESTAMP('2026-01-01') + INTERVAL i SECOND,
                    CASE WHEN i % 10 = 0 THEN TIMESTAMP('2026-02-01') + INTERVAL i SECOND END FROM n;
             ANALYZE TABLE customers;

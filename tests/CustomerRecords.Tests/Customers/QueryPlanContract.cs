@@ -54,9 +54,9 @@ public abstract class QueryPlanContract : IAsyncLifetime
         return (connection, database);
     }
 
-    private static CustomerListQuery Query(string? sort, string? state = null, string? updatedSince = null, string? after = null, string? email = null, string? q = null)
+    private static CustomerListQuery Query(string? sort, string? state = null, string? updatedSince = null, string? after = null, string? email = null, string? q = null, string? phone = null)
     {
-        Assert.True(CustomerListQuery.TryCreate("50", after, email, q, sort, state, updatedSince, null, out var query, out var errors), string.Join("; ", errors.Keys));
+        Assert.True(CustomerListQuery.TryCreate("50", after, email, q, sort, state, updatedSince, null, phone, out var query, out var errors), string.Join("; ", errors.Keys));
         return query;
     }
 
@@ -114,6 +114,25 @@ public abstract class QueryPlanContract : IAsyncLifetime
 
         Assert.NotEmpty(plan);
         Assert.DoesNotContain(plan, ReadsEverything);
+    }
+
+    [Theory]
+    [InlineData(null, "+1 (555) 1701", null)]
+    [InlineData(null, "1555 17", "name")]
+    [InlineData("deleted", "1555170", null)]
+    public async Task APhoneSearchSeeksThePhoneKeyIndex(string? state, string phone, string? sort)
+    {
+        var (connection, database) = await FilledAsync();
+        await using var _ = connection;
+
+        await using var command = CustomerStore.BuildListCommand(connection, Query(sort, state, phone: phone), database.Dialect);
+        var plan = await ExplainAsync(connection, command);
+        await using var count = CustomerStore.BuildCountCommand(connection, Query(sort, state, phone: phone), database.Dialect);
+        var countPlan = await ExplainAsync(connection, count);
+
+        Assert.Contains(plan, line => line.Contains("ix_customers_phone_key", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, ReadsEverything);
+        Assert.Contains(countPlan, line => line.Contains("ix_customers_phone_key", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -177,8 +196,8 @@ public sealed class SqliteQueryPlanTests : QueryPlanContract
         await using var command = connection.CreateCommand();
         command.CommandText = """
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < @rows)
-            INSERT INTO customers (name, email, email_key, name_key, created_at, updated_at, deleted_at)
-            SELECT 'Name ' || i, 'plan' || i || '@example.com', 'plan' || i || '@example.com', 'name ' || i,
+            INSERT INTO customers (name, email, email_key, name_key, phone, created_at, updated_at, deleted_at)
+            SELECT 'Name ' || i, 'plan' || i || '@example.com', 'plan' || i || '@example.com', 'name ' || i, '+1 (555) ' || i,
                    strftime('%Y-%m-%d %H:%M:%f', '2026-01-01', '+' || i || ' seconds'),
                    strftime('%Y-%m-%d %H:%M:%f', '2026-01-01', '+' || i || ' seconds'),
                    CASE WHEN i % 10 = 0 THEN strftime('%Y-%m-%d %H:%M:%f', '2026-02-01', '+' || i || ' seconds') END FROM n;

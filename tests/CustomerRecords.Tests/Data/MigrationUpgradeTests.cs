@@ -115,14 +115,14 @@ public abstract partial class MigrationUpgradeTests : MigrationSuite
         await using var app = WithLogs(factory, logs);
         using var client = app.CreateClient();
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode);
-        Assert.Equal([5, 6, 7, 8], AppliedVersions(logs));
+        Assert.Equal([5, 6, 7, 8, 9], AppliedVersions(logs));
         Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Error);
 
         List<object[]> migrations;
         await using (var check = connect())
         {
             await check.OpenAsync();
-            Assert.Equal(Enumerable.Range(1, 8), await VersionsAsync(check));
+            Assert.Equal(Enumerable.Range(1, 9), await VersionsAsync(check));
             Assert.Equal(Migrator.LoadScripts(Dialect).Select(s => s.Version), await VersionsAsync(check));
             Assert.Equal(before, await RowsAsync(check, $"SELECT {OriginalColumns} FROM customers ORDER BY id"));
             Assert.Equal(0L, await ScalarAsync(check, "SELECT COUNT(*) FROM customers WHERE deleted_at IS NOT NULL"));
@@ -144,6 +144,10 @@ public abstract partial class MigrationUpgradeTests : MigrationSuite
         }
 
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(new Uri($"/customers/{highestEver}", UriKind.Relative))).StatusCode);
+
+        // 0009 keyed the phones the rows already had (+1-555-0101, +1-555-0103; 5 was deleted before the upgrade).
+        var byPhone = await (await client.GetAsync(new Uri("/customers?phone=1555010", UriKind.Relative))).ReadObjectAsync();
+        Assert.Equal([1, 3], byPhone["items"]!.AsArray().Select(i => (int)i!["id"]!));
 
         using (var replay = await SendCreateAsync(client, "Old Customer 2", "Old.Customer2@Example.com", key))
         {
@@ -228,7 +232,7 @@ public abstract partial class MigrationUpgradeTests : MigrationSuite
         using var client = app.CreateClient();
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode);
 
-        Assert.Equal([7, 8], AppliedVersions(logs));
+        Assert.Equal([7, 8, 9], AppliedVersions(logs));
         Assert.Single(logs.Entries, e => e.EventId.Id == 1003 && VersionOf(e) == 6);
         Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Error);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri("/customers/1", UriKind.Relative))).StatusCode);
@@ -237,13 +241,20 @@ public abstract partial class MigrationUpgradeTests : MigrationSuite
         await check.OpenAsync();
         Assert.Equal(scripts.Select(s => s.Version), await VersionsAsync(check));
 
-        // 7 adds idempotency_keys.customer_id and its index; customers is as the crashed 6 left it.
+        // 7 adds idempotency_keys.customer_id and its index, 9 customers.phone_key and its index; the rest of customers is as the crashed 6 left it.
+        var upgraded = await SchemaAsync(check, Dialect);
         Assert.Contains(crashed, line => OfCustomers(line) && line.Contains("deleted_at", StringComparison.Ordinal));
-        Assert.Equal(crashed.Where(OfCustomers), (await SchemaAsync(check, Dialect)).Where(OfCustomers));
+        Assert.Contains(upgraded, line => OfCustomers(line) && line.Contains("ix_customers_phone_key", StringComparison.Ordinal));
+        Assert.Equal(crashed.Where(OfCustomers).Where(WithoutPhoneKey), upgraded.Where(OfCustomers).Select(WithoutPhoneKeyColumn).Where(WithoutPhoneKey));
 
         // MySQL lines start with the table name; SQLite's name it as tbl_name.
         static bool OfCustomers(string line) =>
             line.StartsWith("customers |", StringComparison.Ordinal) || line.Contains("| customers |", StringComparison.Ordinal);
+
+        // SQLite's CREATE TABLE text gains the column; MySQL lists it (and its index) on lines of their own.
+        static bool WithoutPhoneKey(string line) => !line.Contains("phone_key", StringComparison.Ordinal);
+        static string WithoutPhoneKeyColumn(string line) =>
+            System.Text.RegularExpressions.Regex.Replace(line, @", phone_key TEXT GENERATED ALWAYS AS \(.*\) VIRTUAL", string.Empty, System.Text.RegularExpressions.RegexOptions.Singleline);
     }
 
     internal static WebApplicationFactory<Program> WithLogs(CustomerApiFactory factory, LogCapture logs) =>

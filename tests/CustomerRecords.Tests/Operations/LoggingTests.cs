@@ -29,6 +29,21 @@ public class LoggingTests
     }
 
     [Fact]
+    public async Task APhoneSearchLeavesNeitherThePhoneNorItsDigitsInTheLogs()
+    {
+        var sink = new CapturingLoggerProvider();
+        await using var factory = CustomerRecords.Tests.Infrastructure.CustomerApiFactory.ForSqlite()
+            .WithWebHostBuilder(b => b.ConfigureLogging(l => l.AddProvider(sink)));
+        using var client = factory.CreateClient();
+
+        (await client.GetAsync(new Uri("/customers?phone=%2B1%20(555)%20010-2468", UriKind.Relative))).EnsureSuccessStatusCode();
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await client.GetAsync(new Uri("/customers?phone=555x0102468", UriKind.Relative))).StatusCode);
+
+        Assert.Equal(2, sink.Entries.Count(e => e.EventId == 9001));
+        Assert.DoesNotContain(sink.Entries, e => e.Message.Contains("2468", StringComparison.Ordinal) || e.Message.Contains("phone=", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ProductionLogsAreJsonLinesWithScopesSoTraceIdsAppear()
     {
         await using var factory = CustomerRecords.Tests.Infrastructure.CustomerApiFactory.ForSqlite()

@@ -9,7 +9,7 @@ public class PiiScrubbingProcessorTests
     public void SpanKeepsTheErrorButLosesTextsThatQuoteCustomerData()
     {
         using var activity = new Activity("MySqlConnector.Execute");
-        activity.SetTag("url.query", "?email=jane.doe@example.com");
+        activity.SetTag("url.query", "?email=jane.doe@example.com&phone=15550102000");
         activity.SetTag("exception.message", "Duplicate entry 'jane.doe@example.com' for key 'customers.email'");
         activity.SetTag("db.system", "mysql");
         activity.SetStatus(ActivityStatusCode.Error, "Duplicate entry 'jane.doe@example.com' for key 'customers.email'");
