@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the servers that the integration tests start as child processes of the test run
-# (tests/CustomerRecords.Tests/Infrastructure): MariaDB, Redis and memcached from Debian's packages; and the
+# (tests/CustomerRecords.Tests/Infrastructure): MariaDB, Redis and memcached from Debian's packages; Chromium for the
+# admin page's browser tests (tests/CustomerRecords.Tests/Admin/Browser); and the
 # OpenAPI linters the docs tests run (tests/CustomerRecords.Tests/Docs): Node.js and npm from Debian's
 # packages when missing, then tools/package.json (Spectral, Redocly) into tools/node_modules.
 # Safe to run repeatedly: it installs only what is missing. Run as root or via sudo.
@@ -31,6 +32,10 @@ if ! have redis-cli; then
 fi
 if ! have memcached; then
   packages+=(memcached)
+fi
+# The admin page's browser tests (tests/.../Admin/Browser) drive Debian's Chromium through Playwright.
+if [ ! -x /usr/bin/chromium ]; then
+  packages+=(chromium)
 fi
 if ! command -v node >/dev/null 2>&1; then
   packages+=(nodejs)
@@ -66,7 +71,7 @@ install_linters() {
 }
 
 if [ "${#packages[@]}" -eq 0 ]; then
-  echo "install-test-deps: mariadbd, redis-server, redis-cli, memcached, node and npm are already installed."
+  echo "install-test-deps: mariadbd, redis-server, redis-cli, memcached, chromium, node and npm are already installed."
   install_linters
   exit 0
 fi
@@ -94,6 +99,6 @@ for package in "${packages[@]}"; do
   esac
 done
 
-have mariadbd mysqld && have mariadb-install-db mysql_install_db && have redis-server && have redis-cli && have memcached
+have mariadbd mysqld && have mariadb-install-db mysql_install_db && have redis-server && have redis-cli && have memcached && [ -x /usr/bin/chromium ]
 install_linters
 echo "install-test-deps: done."
