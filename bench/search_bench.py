@@ -54,10 +54,13 @@ def fill(db: MariaDB, rows: int) -> dict:
 
 
 def time_migration(db: MariaDB, dll: Path, env: dict, cwd: Path) -> float:
+    # The service's default command timeout (5 s) is shorter than this ALTER on 1M rows: `migrate` gets 30 minutes.
     db.sql("ALTER TABLE customers DROP INDEX ix_customers_phone_key, DROP COLUMN phone_key; "
            "DELETE FROM schema_migrations WHERE version = 9;", database="customers")
+    migrate_env = dict(env)
+    migrate_env["ConnectionStrings__Customers"] = env["ConnectionStrings__Customers"] + ";Default Command Timeout=1800"
     t0 = time.monotonic()
-    subprocess.run(["dotnet", str(dll), "migrate"], env=env, check=True, cwd=cwd, stdout=subprocess.DEVNULL)
+    subprocess.run(["dotnet", str(dll), "migrate"], env=migrate_env, check=True, cwd=cwd, stdout=subprocess.DEVNULL)
     return round(time.monotonic() - t0, 1)
 
 
