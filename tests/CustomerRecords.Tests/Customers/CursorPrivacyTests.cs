@@ -41,6 +41,25 @@ public sealed class CursorPrivacyTests : IDisposable
     }
 
     [Fact]
+    public async Task APhoneSearchCursorRevealsNoPhone()
+    {
+        await using var factory = new CustomerApiFactory(Settings(Key));
+        using var client = factory.CreateClient();
+        var digits = string.Concat(Guid.NewGuid().ToByteArray().Take(6).Select(b => (b % 10).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        for (var i = 0; i < 2; i++)
+        {
+            var body = Json.Body(new { name = $"Phone Owner {i}", email = Json.UniqueEmail(), phone = $"+9 {digits} {i}" });
+            Assert.Equal(HttpStatusCode.Created, (await client.PostAsync(new Uri("/customers", UriKind.Relative), body)).StatusCode);
+        }
+
+        var next = await NextAsync(client, $"/customers?limit=1&phone=9{digits}");
+
+        var bytes = Encoding.Latin1.GetString(Base64Url.DecodeFromChars(next));
+        Assert.DoesNotContain(digits, next, StringComparison.Ordinal);
+        Assert.DoesNotContain(digits, bytes, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnAlteredCursorIsRefusedWith400()
     {
         await using var factory = new CustomerApiFactory(Settings(Key));
