@@ -141,7 +141,9 @@ async function viewSearch() {
     if (!answer.ok) {
       const fieldErrors = answer.problem.errors && (answer.problem.errors.q || answer.problem.errors.phone);
       if (fieldErrors) box.setError(fieldErrors);
-      results.replaceChildren(problemBlock(answer.problem));
+      // The pager stays (Previous back to a page that loaded) and the same page can be asked for again (429, 503).
+      const retry = h('button', { type: 'button', text: 'Try again', on: { click: () => loadResults(true) } });
+      results.replaceChildren(problemBlock(answer.problem), h('p', {}, retry), pager(search, null, () => loadResults(true)));
       return;
     }
 
@@ -282,7 +284,8 @@ async function confirmDelete(customer, etag) {
   if (!ok) return;
   const answer = await api('DELETE', `/customers/${customer.id}`, { ifMatch: etag });
   if (!answer.ok) {
-    announce(`${answer.problem.title}${answer.problem.detail ? `: ${answer.problem.detail}` : ''}`);
+    // Changed (412) or gone (404) since the view was drawn: draw it again from the server, then say why nothing was deleted.
+    navigate(window.location.hash, `${answer.problem.title}${answer.problem.detail ? `: ${answer.problem.detail}` : ''}`);
     return;
   }
 
@@ -333,14 +336,23 @@ function customerForm(loaded) {
   const meta = loaded ? h('p', { class: 'meta', text: `Customer ${values.id}, version ${values.version}` }) : null;
   const form = h('form', { class: 'stack', novalidate: true, 'aria-label': loaded ? 'Edit customer' : 'New customer' },
     meta, formError, conflict, fields.name.wrapper, fields.email.wrapper, fields.phone.wrapper, h('div', { class: 'row' }, save, cancel));
-  // One key per opened form: a retried create (double click, lost answer) makes one customer, not two.
-  const idempotencyKey = crypto.randomUUID();
+  // One key per body sent: a retried create of the same values (double click, lost answer) makes one customer, not
+  // two; changed values (an email fixed after a duplicate-email answer) are a new request with a new key, since the
+  // API keeps each key's answer and refuses the key with another body.
+  let idempotencyKey = null;
+  let keyedBody = null;
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     for (const f of Object.values(fields)) f.setError([]);
     formError.replaceChildren();
     const body = { name: fields.name.input.value, email: fields.email.input.value, phone: fields.phone.input.value.trim() || null };
+    const text = JSON.stringify(body);
+    if (text !== keyedBody) {
+      idempotencyKey = crypto.randomUUID();
+      keyedBody = text;
+    }
+
     save.disabled = true;
     const answer = loaded
       ? await api('PUT', `/customers/${values.id}`, { body, ifMatch: etag })

@@ -15,6 +15,12 @@ export function h(tag, attrs = {}, ...children) {
       el.textContent = String(value);
     } else if (name === 'value' || name === 'checked' || name === 'disabled' || name === 'hidden') {
       el[name] = value;
+    } else if (/^on/i.test(name)) {
+      // Handlers only through `on` (addEventListener): an inline handler attribute is code from a string.
+      throw new Error(`h(): attribute ${name} is not allowed; use on: { ... }`);
+    } else if (name === 'href' && !/^(#\/|blob:)/.test(String(value))) {
+      // The page links only to its own routes and to downloads it made: never a URL that came from data.
+      throw new Error('h(): href must be a #/ route or a blob: URL');
     } else {
       el.setAttribute(name, value === true ? '' : String(value));
     }

@@ -108,13 +108,25 @@ export async function startOidcSignIn(oidc) {
  * Returns null on success, else an error { title, detail } to show on the sign-in view.
  */
 export async function finishOidcSignIn(oidc, params) {
-  const pending = JSON.parse(sessionStorage.getItem(PENDING) ?? 'null');
+  let pending = null;
+  try {
+    pending = JSON.parse(sessionStorage.getItem(PENDING) ?? 'null');
+  } catch {
+    // A damaged entry is no pending sign-in.
+  }
+
+  // Nothing in the callback URL is shown or used before its state proves it answers this page's own request:
+  // anyone can link to /admin/callback with an error text of their choosing.
+  if (!pending || !params.get('state') || params.get('state') !== pending.state) {
+    return { title: 'Sign-in failed', detail: 'The sign-in answer does not belong to this page; sign in again.' };
+  }
+
   sessionStorage.removeItem(PENDING);
   if (params.get('error')) {
     return { title: 'Sign-in failed', detail: params.get('error_description') || params.get('error') };
   }
 
-  if (!pending || !params.get('state') || params.get('state') !== pending.state || !params.get('code')) {
+  if (!params.get('code')) {
     return { title: 'Sign-in failed', detail: 'The sign-in answer does not belong to this page; sign in again.' };
   }
 

@@ -159,15 +159,24 @@ public abstract class AdminPageContract(BrowserFixture browser) : AdminPageTest(
     });
 
     [Fact]
-    public Task CreateMakesACustomer() => RunAsync(async () =>
+    public Task CreateMakesACustomerOnceADuplicateEmailIsFixed() => RunAsync(async () =>
     {
         var surname = UniqueSurname();
+        var taken = $"taken.{surname.ToLowerInvariant()}@example.com";
+        await Server.CreateAsync($"{surname} Taken", taken);
         var page = await SignedInAsync(Server, AdminServer.WriterKey);
         await Link(page, "New customer").ClickAsync();
         await Expect(Heading(page, "New customer")).ToBeVisibleAsync();
         await page.AssertAccessibleAsync("New customer");
 
+        // First with an email another customer holds: the API's conflict, next to the email; nothing created.
         await page.GetByLabel("Name", new() { Exact = true }).FillAsync($"{surname} New");
+        await page.GetByLabel("Email", new() { Exact = true }).FillAsync(taken);
+        await Button(page, "Create customer").ClickAsync();
+        await Expect(page.GetByLabel("Email", new() { Exact = true })).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(Heading(page, "New customer")).ToBeVisibleAsync();
+
+        // The same form with the email fixed is a new request (not the first one's idempotency key again): created.
         await page.GetByLabel("Email", new() { Exact = true }).FillAsync($"new.{surname.ToLowerInvariant()}@example.com");
         await Button(page, "Create customer").ClickAsync();
 
@@ -281,6 +290,17 @@ public abstract class AdminPageContract(BrowserFixture browser) : AdminPageTest(
         await writer.GotoAsync(Server.AdminUrl + $"#/customers/{id}");
         await Expect(Button(writer, "Delete")).ToBeVisibleAsync();
         await Expect(Button(writer, "Erase")).ToHaveCountAsync(0);
+        // The erase scope is the API's rule, not only the page's: the writer's own credential is refused.
+        var writerErase = await writer.EvaluateAsync<int>(
+            """
+            async (id) => {
+              const { value } = JSON.parse(sessionStorage.getItem('customer-records-admin:credential'));
+              const r = await fetch(`/customers/${id}/erase`, { method: 'POST', headers: { 'X-Api-Key': value } });
+              return r.status;
+            }
+            """, id);
+        Assert.Equal(403, writerErase);
+        Assert.NotNull(await Server.GetAsync(id));
 
         var page = await SignedInAsync(Server, AdminServer.EraserKey);
         await page.GotoAsync(Server.AdminUrl + $"#/customers/{id}");

@@ -92,6 +92,12 @@ public sealed class AdminSignInTests(BrowserFixture browser) : AdminPageTest(bro
         await Expect(page.GetByText("Signed in as", new() { Exact = false })).ToHaveCountAsync(0);
         Assert.Equal(issued, Issuer.TokensIssued);
         await page.AssertAccessibleAsync("Sign in (failed callback)");
+
+        // An error callback with another state puts none of its text on the page: anyone can write such a link.
+        await page.GotoAsync(new Uri(_server.Address, "/admin/callback?error=access_denied&error_description=INJECTED-TEXT&state=forged-state").ToString());
+        await Expect(page.GetByText("Sign-in failed")).ToBeVisibleAsync();
+        await Expect(page.GetByText("INJECTED-TEXT", new() { Exact = false })).ToHaveCountAsync(0);
+        await Expect(page.GetByText("access_denied", new() { Exact = false })).ToHaveCountAsync(0);
     });
 
     [Fact]
