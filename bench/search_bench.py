@@ -153,7 +153,6 @@ def main() -> int:
         facts["migrate_out"] = (migrated.stdout + migrated.stderr).strip().splitlines()[-1:] or ["(no output)"]
         if migrated.returncode != 0:
             raise RuntimeError(f"migrate failed: {migrated.stdout[-500:]} {migrated.stderr[-500:]}")
-        # The same ALTER alone, in SQL, so the .NET start-up is not in the number.
         facts["alter_note"] = "includes the process start, about 1–2 s"
         log(f"migrate (0009 over {facts['rows']:,} rows): {facts['migrate_s']:.1f} s: {facts['migrate_out'][0]}")
 
