@@ -28,6 +28,7 @@ import urllib.request
 from pathlib import Path
 
 from harness.common import BENCH, clean_env, free_port, log
+from harness import data
 from harness.servers import MariaDB, Processes, service_env, wait_for
 
 ROOT = BENCH.parent
@@ -57,23 +58,18 @@ def phone_for(rng: random.Random) -> str:
     return rng.choice([f"+49 30 {rng.randint(1000000, 99999999)}", f"+49-89-{rng.randint(100000, 9999999)}"])
 
 
+def search_person(rng: random.Random):
+    """Row i's name, email and phone for the search data: names from FIRST x LAST, a fifth without a phone."""
+    def person(i: int) -> tuple[str, str, str | None]:
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        email = f"{first.lower()}.{last.lower().replace(chr(39), '')}.{i}@example.com"
+        return f"{first} {last}", email, None if rng.random() < 0.2 else phone_for(rng)
+    return person
+
+
 def write_rows(path: Path, rows: int) -> None:
-    """Tab-separated rows in the service's table layout (as bench/harness/data.py), keys computed here."""
-    rng = random.Random(20261202)
-    base = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
-        lines = []
-        for i in range(1, rows + 1):
-            first, last = rng.choice(FIRST), rng.choice(LAST)
-            name = f"{first} {last}"
-            email = f"{first.lower()}.{last.lower().replace(chr(39), '')}.{i}@example.com"
-            phone = "\\N" if rng.random() < 0.2 else phone_for(rng)
-            stamp = (base + dt.timedelta(seconds=i)).strftime("%Y-%m-%d %H:%M:%S.000000")
-            lines.append(f"{i}\t{name}\t{email}\t{phone}\t{stamp}\t{stamp}\t1\t{email.lower()}\t{name.lower()}\n")
-            if len(lines) == 50000:
-                f.writelines(lines)
-                lines.clear()
-        f.writelines(lines)
+    """The search data in the service's table layout (bench/harness/data.py's writer), seeded: the same rows every run."""
+    data.write_rows(path, rows, search_person(random.Random(20261202)))
 
 
 def run_wrk(base: str, paths_file: Path, connections: int, seconds: int, raw: Path) -> dict:

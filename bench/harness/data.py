@@ -20,19 +20,23 @@ LAST_NAMES = ["Allen", "Backus", "Cerf", "Dijkstra", "Engelbart", "Floyd", "Gold
 
 
 
-def write_rows(path: Path, rows: int) -> None:
-    """Tab-separated rows in the service's table layout, email_key/name_key computed here."""
+def bench_person(i: int) -> tuple[str, str, str | None]:
+    """Row i's name, email and phone (None: no phone) for the main harness: deterministic, every 5th without a phone."""
+    first, last = FIRST_NAMES[i % len(FIRST_NAMES)], LAST_NAMES[(i // len(FIRST_NAMES)) % len(LAST_NAMES)]
+    phone = None if i % 5 == 0 else f"+1-555-{i % 10000:04d}"
+    return f"{first} {last}", f"{first.lower()}.{last.lower()}.{i}@example.com", phone
+
+
+def write_rows(path: Path, rows: int, person=bench_person) -> None:
+    """Tab-separated rows in the service's table layout, email_key/name_key computed here; person(i) gives row i's
+    name, email and phone, its created_at/updated_at is a base time + i seconds."""
     base = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
-    nf, nl = len(FIRST_NAMES), len(LAST_NAMES)
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         lines = []
         for i in range(1, rows + 1):
-            first, last = FIRST_NAMES[i % nf], LAST_NAMES[(i // nf) % nl]
-            name = f"{first} {last}"
-            email = f"{first.lower()}.{last.lower()}.{i}@example.com"
-            phone = "\\N" if i % 5 == 0 else f"+1-555-{i % 10000:04d}"
+            name, email, phone = person(i)
             stamp = (base + dt.timedelta(seconds=i)).strftime("%Y-%m-%d %H:%M:%S.000000")
-            lines.append(f"{i}\t{name}\t{email}\t{phone}\t{stamp}\t{stamp}\t1\t{email.lower()}\t{name.lower()}\n")
+            lines.append(f"{i}\t{name}\t{email}\t{phone or chr(92) + 'N'}\t{stamp}\t{stamp}\t1\t{email.lower()}\t{name.lower()}\n")
             if len(lines) == 50000:
                 f.writelines(lines)
                 lines.clear()

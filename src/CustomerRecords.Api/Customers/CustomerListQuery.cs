@@ -214,20 +214,7 @@ internal sealed partial record CustomerListQuery(
         string? sort,
         out CustomerListQuery query,
         out Dictionary<string, string[]> errors) =>
-        TryCreate(limit, after, email, q, sort, state: null, updatedSince: null, count: null, out query, out errors);
-
-    public static bool TryCreate(
-        string? limit,
-        string? after,
-        string? email,
-        string? q,
-        string? sort,
-        string? state,
-        string? updatedSince,
-        string? count,
-        out CustomerListQuery query,
-        out Dictionary<string, string[]> errors) =>
-        TryCreate(limit, after, email, q, sort, state, updatedSince, count, phone: null, out query, out errors);
+        TryCreate(limit, after, email, q, sort, state: null, updatedSince: null, count: null, phone: null, out query, out errors);
 
     public static bool TryCreate(
         string? limit,

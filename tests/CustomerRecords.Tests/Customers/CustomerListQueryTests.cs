@@ -61,13 +61,13 @@ public class CustomerListQueryTests
 
     private static CustomerListQuery Valid(string? sort = null, string? state = null, string? updatedSince = null, string? count = null, string? after = null)
     {
-        Assert.True(CustomerListQuery.TryCreate(null, after, null, null, sort, state, updatedSince, count, out var query, out var errors), string.Join("; ", errors.Keys));
+        Assert.True(CustomerListQuery.TryCreate(null, after, null, null, sort, state, updatedSince, count, phone: null, out var query, out var errors), string.Join("; ", errors.Keys));
         return query;
     }
 
     private static string[] Refused(string? sort = null, string? state = null, string? updatedSince = null, string? count = null)
     {
-        Assert.False(CustomerListQuery.TryCreate(null, null, null, null, sort, state, updatedSince, count, out _, out var errors));
+        Assert.False(CustomerListQuery.TryCreate(null, null, null, null, sort, state, updatedSince, count, phone: null, out _, out var errors));
         return [.. errors.Keys.Order(StringComparer.Ordinal)];
     }
 
@@ -207,7 +207,7 @@ public class CustomerListQueryTests
     public void ACursorOfTheLiveListingIsRefusedByTheDeletedOne()
     {
         var encoded = new CustomerCursor(CustomerSort.IdAscending, 9, null, null).Encode();
-        Assert.False(CustomerListQuery.TryCreate(null, encoded, null, null, null, "deleted", null, null, out _, out var errors));
+        Assert.False(CustomerListQuery.TryCreate(null, encoded, null, null, null, "deleted", null, null, phone: null, out _, out var errors));
         Assert.Equal(["after"], errors.Keys);
     }
 }
