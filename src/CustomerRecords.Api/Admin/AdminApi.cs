@@ -114,8 +114,15 @@ public static class AdminApi
         }
 
         var endpoints = await signIn.EndpointsAsync(ct);
+        if (endpoints is null && options.ApiKeysEnabled)
+        {
+            // The issuer is down or misconfigured (logged by AdminSignIn): staff with an API key can still sign in.
+            return TypedResults.Ok(new AdminConfig(AdminMode.Keys, ApiKeys: true, Oidc: null));
+        }
+
         if (endpoints is null)
         {
+            request.HttpContext.Response.Headers.RetryAfter = ErrorHandler.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Problems.ForStatus(StatusCodes.Status503ServiceUnavailable, "Sign-in is unavailable",
                 "The OIDC issuer's discovery document (Auth:Jwt:Authority) could not be read or lacks its authorization and token endpoints; retry shortly.");
         }

@@ -84,15 +84,29 @@ public sealed class AdminConfigTests
     }
 
     [Fact]
-    public async Task ConfigIsAnUnavailableProblemWhenDiscoveryLacksTheEndpoints()
+    public async Task WithoutTheIssuersEndpointsKeysStillSignIn()
     {
         await using var factory = AdminHost.Oidc(_readerKey, new Dictionary<string, string?> { ["Auth:Admin:ClientId"] = AdminHost.PageClientId },
+            AdminHost.Discovery(token: null));
+
+        var config = await Config(factory);
+
+        Assert.Equal("keys", (string?)config["mode"]);
+        Assert.True((bool)config["api_keys"]!);
+        Assert.Null(config["oidc"]);
+    }
+
+    [Fact]
+    public async Task ConfigIsAnUnavailableProblemWhenDiscoveryLacksTheEndpointsAndNoKeyCanSignIn()
+    {
+        await using var factory = AdminHost.Oidc(null, new Dictionary<string, string?> { ["Auth:Admin:ClientId"] = AdminHost.PageClientId },
             AdminHost.Discovery(token: null));
         using var client = factory.CreateClient();
 
         using var response = await client.GetAsync(new Uri("/admin/config", UriKind.Relative));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("5", response.Headers.GetValues("Retry-After").Single());
         var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.Equal("urn:customer-records:problem:unavailable", (string?)problem["type"]);
         Assert.Equal("Sign-in is unavailable", (string?)problem["title"]);

@@ -23,12 +23,17 @@ internal static class AdminHost
 
     /// <summary>
     /// JWT from the test issuer (whose discovery document is <paramref name="discovery"/>, or one with both endpoints), one
-    /// read key, and <paramref name="extra"/> settings such as <c>Auth:Admin:ClientId</c>.
+    /// read key (<paramref name="readerKey"/>; null for bearer tokens only), and <paramref name="extra"/> settings such as
+    /// <c>Auth:Admin:ClientId</c>.
     /// </summary>
-    public static CustomerApiFactory Oidc(string readerKey, IDictionary<string, string?> extra, OpenIdConnectConfiguration? discovery = null)
+    public static CustomerApiFactory Oidc(string? readerKey, IDictionary<string, string?> extra, OpenIdConnectConfiguration? discovery = null)
     {
         var settings = CustomerApiFactory.SqliteSettings(TempDirectory.ForRun());
-        settings.AddApiKey("reporting", readerKey, Scopes.Read);
+        if (readerKey is not null)
+        {
+            settings.AddApiKey("reporting", readerKey, Scopes.Read);
+        }
+
         settings["Auth:Jwt:Authority"] = TestTokens.Issuer;
         settings["Auth:Jwt:Audience"] = TestTokens.Audience;
         foreach (var (key, value) in extra)
