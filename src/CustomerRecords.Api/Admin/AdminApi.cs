@@ -128,7 +128,7 @@ public static class AdminApi
         }
 
         // The page's own origin: the issuer compares it with the callback URLs registered for the client.
-        var redirect = $"{request.Scheme}://{request.Host}{request.PathBase}{CallbackPath}";
+        var redirect = admin.Value.RedirectUri?.AbsoluteUri ?? $"{request.Scheme}://{request.Host}{request.PathBase}{CallbackPath}";
         var oidc = new AdminOidc(endpoints.AuthorizationEndpoint.AbsoluteUri, endpoints.TokenEndpoint.AbsoluteUri,
             admin.Value.ClientId!, admin.Value.ScopesFor(options.Jwt), redirect);
         return TypedResults.Ok(new AdminConfig(AdminMode.Oidc, options.ApiKeysEnabled, oidc));

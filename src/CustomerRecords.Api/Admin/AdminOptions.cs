@@ -25,6 +25,13 @@ public sealed class AdminOptions
     /// </summary>
     public string? Scopes { get; set; }
 
+    /// <summary>
+    /// The page's callback URL exactly as registered with the issuer, e.g. <c>https://customers.example.com/admin/callback</c>.
+    /// Default: built from each request's scheme and host, which is right when forwarded headers reach the service from
+    /// <c>Network:KnownProxies</c>/<c>KnownNetworks</c>; set it when a proxy rewrites the host or the scheme is not forwarded.
+    /// </summary>
+    public Uri? RedirectUri { get; set; }
+
     /// <summary>The scopes to request: <see cref="Scopes"/>, or the default built from <paramref name="jwt"/>'s prefix.</summary>
     internal string ScopesFor(JwtOptions jwt)
     {
@@ -64,6 +71,18 @@ internal sealed class AdminOptionsValidator(IOptions<AuthOptions> auth) : IValid
         if (options.Scopes is { } scopes && scopes.Any(char.IsControl))
         {
             failures.Add("Auth:Admin:Scopes must be scope names separated by spaces.");
+        }
+
+        if (options.RedirectUri is { } redirect
+            && (!redirect.IsAbsoluteUri || (redirect.Scheme != Uri.UriSchemeHttps && (jwt.RequireHttpsMetadata || redirect.Scheme != Uri.UriSchemeHttp))
+                || !redirect.AbsolutePath.EndsWith(AdminApi.CallbackPath, StringComparison.Ordinal) || !string.IsNullOrEmpty(redirect.Query) || !string.IsNullOrEmpty(redirect.Fragment)))
+        {
+            failures.Add($"Auth:Admin:RedirectUri must be an absolute https:// URL ending in {AdminApi.CallbackPath}, without query or fragment (the callback URL registered for the page's client).");
+        }
+
+        if (options.RedirectUri is not null && !hasClient)
+        {
+            failures.Add("Auth:Admin:RedirectUri is set but Auth:Admin:ClientId is not; set the page's OAuth client id too.");
         }
 
         // Cognito access tokens carry the client id of the app that asked for them: with AudienceFromClientId the

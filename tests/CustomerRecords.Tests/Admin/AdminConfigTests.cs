@@ -53,6 +53,20 @@ public sealed class AdminConfigTests
     }
 
     [Fact]
+    public async Task AConfiguredRedirectUriIsTheOneThePageSendsWhateverTheRequestsHost()
+    {
+        await using var factory = AdminHost.Oidc(_readerKey, new Dictionary<string, string?>
+        {
+            ["Auth:Admin:ClientId"] = AdminHost.PageClientId,
+            ["Auth:Admin:RedirectUri"] = "https://customers.example.com/admin/callback",
+        });
+
+        var config = await Config(factory);
+
+        Assert.Equal("https://customers.example.com/admin/callback", (string?)config["oidc"]!["redirect_uri"]);
+    }
+
+    [Fact]
     public async Task DefaultScopesCarryTheScopePrefixAndConfiguredScopesWin()
     {
         await using (var prefixed = AdminHost.Oidc(_readerKey, new Dictionary<string, string?>
@@ -197,6 +211,10 @@ public sealed class AdminConfigTests
         { "Auth:Admin:ClientId", "page client", "Auth:Admin:ClientId" },
         { "Auth:Jwt:AudienceFromClientId", "true", "Auth:Admin:ClientId must equal Auth:Jwt:Audience" },
         { "Auth:Admin:Scopes", "openid\ncustomers:read", "Auth:Admin:Scopes" },
+        { "Auth:Admin:RedirectUri", "http://customers.example.com/admin/callback", "Auth:Admin:RedirectUri" },
+        { "Auth:Admin:RedirectUri", "https://customers.example.com/other/callback", "Auth:Admin:RedirectUri" },
+        { "Auth:Admin:RedirectUri", "https://customers.example.com/admin/callback?next=1", "Auth:Admin:RedirectUri" },
+        { "Auth:Admin:RedirectUri", "/admin/callback", "Auth:Admin:RedirectUri" },
     };
 
     [Theory]
