@@ -135,9 +135,10 @@ public static class AdminApi
     }
 
     /// <summary>Who the caller is and which scopes it holds, decided by the same rule the API's policies use.</summary>
-    internal static Ok<AdminIdentity> GetAdminIdentity(ClaimsPrincipal user, IOptionsMonitor<AuthOptions> auth)
+    internal static Ok<AdminIdentity> GetAdminIdentity(ClaimsPrincipal user, IOptions<AuthOptions> auth)
     {
-        var options = auth.CurrentValue;
+        // The same options the scope policies and MapAdmin read: fixed at start, like the authentication itself.
+        var options = auth.Value;
         if (!options.AuthenticationConfigured)
         {
             return TypedResults.Ok(new AdminIdentity("anonymous", [.. Scopes.All]));

@@ -50,7 +50,7 @@ internal sealed class AdminAssets
             {
                 type = "application/octet-stream";
             }
-            else if (type.StartsWith("text/", StringComparison.Ordinal) || type == "application/javascript" || type == "text/javascript")
+            else if (type.StartsWith("text/", StringComparison.Ordinal))
             {
                 type += "; charset=utf-8";
             }
