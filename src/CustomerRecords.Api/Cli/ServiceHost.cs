@@ -173,7 +173,12 @@ internal sealed class ServiceHost(ComposeService compose, IReadOnlyList<string> 
         return compose(builder);
     }
 
-    /// <summary>Stops what a failed start had started, so that its background services end quietly.</summary>
+    /// <summary>
+    /// Stops what a failed start had started, so that its background services end quietly, and disposes the app when
+    /// this is the process. Inside another host (WebApplicationFactory) the app is that host's to dispose: it is still
+    /// reading the app's services to wait for the start, and disposing them here would race it into reporting a
+    /// disposed provider instead of the start's own failure.
+    /// </summary>
     private static async Task StopAsync(WebApplication? app)
     {
         if (app is null)
@@ -191,7 +196,10 @@ internal sealed class ServiceHost(ComposeService compose, IReadOnlyList<string> 
             // Best effort: the process is about to exit with the start's own failure.
         }
 
-        await app.DisposeAsync();
+        if (RunsAsTheProcess)
+        {
+            await app.DisposeAsync();
+        }
     }
 
     /// <summary>Before the builder exists (a failure while it is created), the environment as the host would read it.</summary>
