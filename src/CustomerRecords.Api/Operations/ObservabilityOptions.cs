@@ -40,4 +40,10 @@ public sealed class ObservabilityOptions
     /// headers or body. Default <c>true</c>.
     /// </summary>
     public bool RequestLogging { get; set; } = true;
+
+    /// <summary>
+    /// Also record ASP.NET Core's routing, authentication and authorization meters and FusionCache's own counters: one
+    /// more measurement per request or cache operation each. Default <c>false</c>.
+    /// </summary>
+    public bool DetailedMetrics { get; set; }
 }

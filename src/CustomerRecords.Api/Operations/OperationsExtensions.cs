@@ -18,20 +18,28 @@ public static class OperationsExtensions
     /// <summary>Path of the Prometheus scraping endpoint.</summary>
     public const string MetricsPath = "/metrics";
 
-    // Meters that describe this service's behaviour. Names of meters that are not present are harmless,
-    // so the list covers features that other parts of the service may or may not switch on.
+    // Meters recorded always: the request durations and connections, the limiter's and the error handler's
+    // decisions, the connection pools, and the service's own meter (cache hits and misses, feed, writes).
+    // Names of meters that are not present are harmless.
     private static readonly string[] Meters =
     [
         "Microsoft.AspNetCore.Hosting",
         "Microsoft.AspNetCore.Server.Kestrel",
-        "Microsoft.AspNetCore.Routing",
         "Microsoft.AspNetCore.Diagnostics",
         "Microsoft.AspNetCore.RateLimiting",
+        "MySqlConnector",
+        Telemetry.MeterName,
+    ];
+
+    // With Observability:DetailedMetrics: one more measurement per request each (route matching, authentication,
+    // authorization) and one per cache operation (FusionCache's own counters): about a quarter of a cached
+    // read's CPU together (bench/README.md), and what the always-on meters already show in sum.
+    private static readonly string[] DetailedMeters =
+    [
+        "Microsoft.AspNetCore.Routing",
         "Microsoft.AspNetCore.Authentication",
         "Microsoft.AspNetCore.Authorization",
-        "MySqlConnector",
         "ZiggyCreatures.Caching.Fusion",
-        Telemetry.MeterName,
     ];
 
     private static readonly string[] ActivitySources =
@@ -150,43 +158,72 @@ public static class OperationsExtensions
             .ConfigureResource(resource => resource.AddService(settings.ServiceName, serviceVersion: version))
             .WithMetrics(metrics =>
             {
+                // ASP.NET Core's meters by name: AddAspNetCoreInstrumentation() would add all of them, routing included.
                 metrics
-                    .AddAspNetCoreInstrumentation()
                     .AddRuntimeInstrumentation()
                     .AddMeter(Meters);
+                if (settings.DetailedMetrics)
+                {
+                    metrics.AddMeter(DetailedMeters);
+                }
+
                 if (settings.PrometheusEnabled)
                 {
                     metrics.AddPrometheusExporter();
                 }
-            })
-            .WithTracing(tracing => tracing
-                // First, so that exporters added later never see the unscrubbed span.
-                .AddProcessor(new PiiScrubbingProcessor())
-                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(Math.Clamp(settings.TraceSampleRatio, 0.0, 1.0))))
-                .AddAspNetCoreInstrumentation(o =>
-                {
-                    // Probes and scrapes would drown the traces that matter.
-                    o.Filter = context =>
-                        !context.Request.Path.StartsWithSegments("/health")
-                        && !context.Request.Path.StartsWithSegments(MetricsPath);
-                    o.RecordException = false;
-                })
-                .AddSource(ActivitySources));
+            });
 
-        if (!string.IsNullOrWhiteSpace(settings.OtlpEndpoint) && Uri.TryCreate(settings.OtlpEndpoint, UriKind.Absolute, out var endpoint))
+        var protocol = OtlpProtocolOf(builder.Configuration, settings, out var endpoint);
+        if (protocol is null)
         {
-            otel.UseOtlpExporter(settings.OtlpProtocol, endpoint);
-            return settings.OtlpProtocol.ToString();
+            // No exporter, so no tracing pipeline: spans nobody receives would cost every request its sampling,
+            // tags and processors. ASP.NET Core still starts each request's Activity (W3C trace context from
+            // traceparent), so logs and history events keep their trace ids.
+            return null;
         }
 
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        otel.WithTracing(tracing => tracing
+            // First, so that exporters added later never see the unscrubbed span.
+            .AddProcessor(new PiiScrubbingProcessor())
+            .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(Math.Clamp(settings.TraceSampleRatio, 0.0, 1.0))))
+            .AddAspNetCoreInstrumentation(o =>
+            {
+                // Probes and scrapes would drown the traces that matter.
+                o.Filter = context =>
+                    !context.Request.Path.StartsWithSegments("/health")
+                    && !context.Request.Path.StartsWithSegments(MetricsPath);
+                o.RecordException = false;
+            })
+            .AddSource(ActivitySources));
+
+        if (endpoint is not null)
+        {
+            otel.UseOtlpExporter(settings.OtlpProtocol, endpoint);
+        }
+        else
         {
             // The exporter reads OTEL_EXPORTER_OTLP_ENDPOINT / _PROTOCOL / _HEADERS itself.
             otel.UseOtlpExporter();
-            return builder.Configuration["OTEL_EXPORTER_OTLP_PROTOCOL"] ?? "default";
         }
 
-        return null;
+        return protocol;
+    }
+
+    /// <summary>
+    /// The OTLP protocol when telemetry is exported (<c>Observability:OtlpEndpoint</c>, with <paramref name="endpoint"/>
+    /// set, or <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>), else null.
+    /// </summary>
+    private static string? OtlpProtocolOf(ConfigurationManager configuration, ObservabilityOptions settings, out Uri? endpoint)
+    {
+        endpoint = null;
+        if (!string.IsNullOrWhiteSpace(settings.OtlpEndpoint) && Uri.TryCreate(settings.OtlpEndpoint, UriKind.Absolute, out endpoint))
+        {
+            return settings.OtlpProtocol.ToString();
+        }
+
+        return string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])
+            ? null
+            : configuration["OTEL_EXPORTER_OTLP_PROTOCOL"] ?? "default";
     }
 
     /// <summary>What <see cref="AddOperations"/> set up, so that <see cref="MapOperations"/> maps the same.</summary>

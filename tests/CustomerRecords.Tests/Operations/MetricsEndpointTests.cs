@@ -34,6 +34,31 @@ public class MetricsEndpointTests
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RoutingAndAuthorizationMetersAreRecordedOnlyWithDetailedMetrics(bool detailed)
+    {
+        await using var factory = CustomerRecords.Tests.Infrastructure.CustomerApiFactory.ForSqlite()
+            .WithWebHostBuilder(b => b.UseSetting("Observability:DetailedMetrics", detailed ? "true" : "false"));
+        using var client = factory.CreateClient();
+
+        (await client.GetAsync(new Uri("/customers/1", UriKind.Relative))).EnsureSuccessStatusCode();
+
+        string body = "";
+        for (var attempt = 0; attempt < 20 && !body.Contains("http_server_request_duration_seconds_count", StringComparison.Ordinal); attempt++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(attempt == 0 ? 0 : 350));
+            body = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        }
+
+        // The request is in the scrape (its duration), so the detailed meters would be too if they were on.
+        Assert.Contains("http_server_request_duration_seconds_count", body, StringComparison.Ordinal);
+        Assert.Equal(detailed, body.Contains("aspnetcore_routing_match_attempts", StringComparison.Ordinal));
+        Assert.Equal(detailed, body.Contains("aspnetcore_authorization_attempts", StringComparison.Ordinal));
+        Assert.Contains("http_server_active_requests", body, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("127.0.0.1", HttpStatusCode.OK)]
     [InlineData("::1", HttpStatusCode.OK)]
     [InlineData("::ffff:127.0.0.1", HttpStatusCode.OK)]
