@@ -45,6 +45,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    "per commit; 2 shows what the flushes cost)")
     p.add_argument("--hold", type=float, default=0, help="start everything, measure nothing, stop after this many "
                    "seconds (for profiling by hand)")
+    p.add_argument("--service-env", action="append", default=[], metavar="KEY=VALUE",
+                   help="an extra environment variable for this build's service (not the baseline, not the reference), "
+                   "e.g. DOTNET_GCConserveMemory=5; repeatable: for trying a setting against --baseline-commit HEAD")
     p.add_argument("--startups", type=int, default=3, help="extra start-up measurements of the service (default 3)")
     args = p.parse_args(argv)
     if args.quick:
@@ -56,6 +59,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.warmup = 1 if args.quick else 5
     if args.repeat is None:
         args.repeat = 3 if args.baseline_commit else 1
+    bad = [e for e in args.service_env if "=" not in e or e.startswith("=")]
+    if bad:
+        p.error(f"--service-env takes KEY=VALUE: {', '.join(bad)}")
+    args.service_env = dict(e.split("=", 1) for e in args.service_env)
     args.connections = [int(c) for c in args.connections.replace(",", " ").split()]
     names = [OLD_NAMES.get(s, s) for s in args.scenarios.replace(",", " ").split() if s]
     known = {s[0] for s in SCENARIOS}
@@ -154,7 +161,8 @@ def run(args, procs: Processes, work: Path, raw: Path, stamp: dt.datetime, commi
     deep_path, deep_note = "", ""
 
     def make_target(kind: str) -> Target:
-        return servers.make_target(kind, db, redis, procs, raw, api_dir, ref_dir, tutorial_app, base_dir)
+        return servers.make_target(kind, db, redis, procs, raw, api_dir, ref_dir, tutorial_app, base_dir,
+                                   args.service_env)
 
     startups: list[tuple[str, dict]] = []
     if args.startups > 0 and any(t.startswith("svc_") for t in targets_needed):

@@ -15,6 +15,7 @@ SCENARIOS = [
     ("ref_patch", "ref", "patch", "/db/", "all", "Reference: bare ASP.NET Core + MySqlConnector, one autocommit UPDATE by id"),
     ("get_db", "svc_none", "get", "/customers/", "all", "GET /customers/{id}, cache off (database)"),
     ("get_cached", "svc_memory", "get", "/customers/", "hot", "GET /customers/{id}, memory cache hits"),
+    ("get_spread", "svc_memory", "get", "/customers/", "all", "GET /customers/{id}, memory cache, every id (the cache fills to its bound)"),
     ("list_first", "svc_memory", "fixed", "/customers?limit=50&sort=id", None, "GET /customers first page (50)"),
     ("list_deep", "svc_memory", "fixed", "DEEP", None, "GET /customers page deep in the table (cursor)"),
     ("mix", "svc_memory", "mix", "/customers/", "mix", "90% GET / 10% PATCH /customers/{id}"),
@@ -31,13 +32,13 @@ SCENARIOS = [
 ]
 OURS = {s[0] for s in SCENARIOS if s[1].startswith("svc_")}
 
-READ_ONLY = {"get_db", "get_cached", "get_cached_redis", "list_first", "list_deep", "orig_read"}
+READ_ONLY = {"get_db", "get_spread", "get_cached", "get_cached_redis", "list_first", "list_deep", "orig_read"}
 
 # Scenarios in one block run one after another at each concurrency before the next concurrency:
 # a ratio's two sides are measured minutes apart at most, under the same background load.
 BLOCKS = [
     ["ref_json", "get_cached", "get_cached_redis"],
-    ["ref_db", "get_db"],
+    ["ref_db", "get_db", "get_spread"],
     ["list_first", "list_deep"],
     ["mix"],
     ["orig_read", "tut_read"],

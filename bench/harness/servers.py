@@ -261,7 +261,7 @@ def publish(work: Path, raw: Path) -> tuple[Path, Path]:
 
 
 def make_target(kind: str, db: MariaDB, redis: Redis | None, procs: Processes, raw: Path, api_dir: Path,
-                ref_dir: Path, tutorial_app: Path, base_dir: Path | None = None) -> Target:
+                ref_dir: Path, tutorial_app: Path, base_dir: Path | None = None, extra_env: dict | None = None) -> Target:
     """The program behind a scenario's target: "svc_none", "svc_memory", "svc_redis", "ref" or "tutorial";
     "base_svc_*" is the baseline build (--baseline-commit) on its own database, customers_base."""
     api_dll, ref_dll = api_dir / "CustomerRecords.Api.dll", ref_dir / "Reference.dll"
@@ -274,7 +274,8 @@ def make_target(kind: str, db: MariaDB, redis: Redis | None, procs: Processes, r
                       cwd=base_dir)
     if kind.startswith("svc_"):
         mode = {"svc_none": "None", "svc_memory": "Memory", "svc_redis": "Redis"}[kind]
-        return Target(f"service-{mode.lower()}", ["dotnet", str(api_dll)], service_env(db, mode, redis, port), port,
+        env = service_env(db, mode, redis, port) | (extra_env or {})
+        return Target(f"service-{mode.lower()}", ["dotnet", str(api_dll)], env, port,
                       "/health/live", "/customers/1", procs, raw, cwd=api_dir)
     if kind == "ref":
         env = clean_env()
