@@ -26,8 +26,11 @@ internal interface ICustomerCache
     /// <summary>Removal after a committed delete (<paramref name="version"/>: the deleted row's) or erasure (<see cref="CustomerEntry.Gone"/>).</summary>
     ValueTask RemoveAsync(int id, int version);
 
-    /// <summary>Runs the delayed repairs this cache schedules, until <paramref name="stoppingToken"/> fires.</summary>
-    Task RunRepairsAsync(Func<int, CancellationToken, Task<CustomerEntry>> readFromWriter, CancellationToken stoppingToken);
+    /// <summary>
+    /// Runs the delayed repairs this cache schedules, until <paramref name="stoppingToken"/> fires; the ids due at one
+    /// tick are read from the writer together by <paramref name="readFromWriter"/> (every id given gets an entry).
+    /// </summary>
+    Task RunRepairsAsync(Func<IReadOnlyList<int>, CancellationToken, Task<IReadOnlyDictionary<int, CustomerEntry>>> readFromWriter, CancellationToken stoppingToken);
 }
 
 /// <summary><c>Cache:Mode=None</c>: nothing is cached, so nothing is set, removed or repaired.</summary>
@@ -42,7 +45,7 @@ internal sealed class NoCustomerCache : ICustomerCache
 
     public ValueTask RemoveAsync(int id, int version) => ValueTask.CompletedTask;
 
-    public Task RunRepairsAsync(Func<int, CancellationToken, Task<CustomerEntry>> readFromWriter, CancellationToken stoppingToken) => Task.CompletedTask;
+    public Task RunRepairsAsync(Func<IReadOnlyList<int>, CancellationToken, Task<IReadOnlyDictionary<int, CustomerEntry>>> readFromWriter, CancellationToken stoppingToken) => Task.CompletedTask;
 }
 
 /// <summary>
@@ -206,26 +209,50 @@ internal sealed partial class CustomerCache : ICustomerCache, IDisposable
     /// <summary>A tombstone after a committed delete or erasure, on every tier and every instance: no older write can bring the row back.</summary>
     public ValueTask RemoveAsync(int id, int version) => WriteAsync(id, new CustomerEntry(version, null), _tombstone);
 
-    public async Task RunRepairsAsync(Func<int, CancellationToken, Task<CustomerEntry>> readFromWriter, CancellationToken stoppingToken)
+    public async Task RunRepairsAsync(
+        Func<IReadOnlyList<int>, CancellationToken, Task<IReadOnlyDictionary<int, CustomerEntry>>> readFromWriter, CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(RepairTick);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            foreach (var id in TakeDueRepairs())
+            var due = TakeDueRepairs();
+            if (due.Count == 0)
+            {
+                continue;
+            }
+
+            IReadOnlyDictionary<int, CustomerEntry> current;
+            try
+            {
+                // One read for every id due at this tick, not one per write.
+                current = await readFromWriter(due, stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested && DbFailures.IsUnavailable(e))
+            {
+                // The entries may be the stale ones the repair exists for: try again later.
+                LogRepairsPostponed(_logger, due.Count);
+                foreach (var id in due)
+                {
+                    RetryRepair(id);
+                }
+
+                continue;
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                // An exception escaping a background service stops the whole host; a repair is not worth that.
+                LogRepairsFailed(_logger, due.Count, e.GetType().Name);
+                continue;
+            }
+
+            foreach (var id in due)
             {
                 try
                 {
-                    await RefreshAsync(id, await readFromWriter(id, stoppingToken));
-                }
-                catch (Exception e) when (!stoppingToken.IsCancellationRequested && DbFailures.IsUnavailable(e))
-                {
-                    // The entry may be the stale one the repair exists for: try again later.
-                    LogRepairPostponed(_logger, id);
-                    RetryRepair(id);
+                    await RefreshAsync(id, current[id]);
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
-                    // An exception escaping a background service stops the whole host; a repair is not worth that.
                     LogRepairFailed(_logger, id, e.GetType().Name);
                 }
             }
@@ -364,8 +391,11 @@ internal sealed partial class CustomerCache : ICustomerCache, IDisposable
     // Under the cache's Cache:KeyPrefix: "{prefix}:v3:customer:42".
     private static string Key(int id) => string.Create(CultureInfo.InvariantCulture, $"v{SchemaVersion}:customer:{id}");
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Cache repair of customer {Id} postponed: database unavailable")]
-    private static partial void LogRepairPostponed(ILogger logger, int id);
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Cache repair of {Count} customers postponed: database unavailable")]
+    private static partial void LogRepairsPostponed(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Cache repair of {Count} customers failed with {ExceptionType}; the entries keep their cached values")]
+    private static partial void LogRepairsFailed(ILogger logger, int count, string exceptionType);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Cache repair of customer {Id} failed with {ExceptionType}; the entry keeps its cached value")]
     private static partial void LogRepairFailed(ILogger logger, int id, string exceptionType);

@@ -4,5 +4,5 @@ namespace CustomerRecords.Api.Customers;
 internal sealed class CustomerCacheRepairService(ICustomerCache cache, CustomerStore store) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        cache.RunRepairsAsync(store.GetEntryFromWriterAsync, stoppingToken);
+        cache.RunRepairsAsync(store.GetEntriesFromWriterAsync, stoppingToken);
 }

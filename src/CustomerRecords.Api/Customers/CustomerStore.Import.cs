@@ -104,7 +104,7 @@ internal sealed partial class CustomerStore
         DbConnection connection, IReadOnlyList<ImportCandidate> batch, ImportConflict onConflict, bool dryRun, ChangeContext who, CancellationToken ct)
     {
         var now = Now();
-        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var transaction = await connection.BeginAsync(ct);
         var keys = batch.Select(r => CustomerRules.EmailKey(r.Change.Email!)).ToList();
         var holders = new Dictionary<string, Customer>(StringComparer.Ordinal);
         foreach (var row in await LiveByEmailKeyAsync(connection, transaction, keys.Cast<object>().ToList(), ct))

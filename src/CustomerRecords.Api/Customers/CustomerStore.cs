@@ -85,7 +85,7 @@ internal sealed partial class CustomerStore(
         var outcome = await db.WriteAsync(
             async (connection, token) =>
             {
-                await using var transaction = await connection.BeginTransactionAsync(token);
+                await using var transaction = await connection.BeginAsync(token);
                 var outcome = await InsertAsync(connection, transaction, change, now, who, token);
                 if (outcome.Status == WriteStatus.Done)
                 {
@@ -241,7 +241,7 @@ internal sealed partial class CustomerStore(
         var status = await db.WriteAsync(
             async (connection, token) =>
             {
-                await using var transaction = await connection.BeginTransactionAsync(token);
+                await using var transaction = await connection.BeginAsync(token);
                 var row = await ReadForUpdateAsync(connection, transaction, id, token);
                 var scrubbed = await CustomerEvents.ScrubAsync(connection, transaction, id, now, token);
                 var lastVersion = await LastEventVersionAsync(connection, transaction, id, token);
@@ -288,7 +288,7 @@ internal sealed partial class CustomerStore(
             async (connection, token) =>
             {
                 var now = Now();
-                await using var transaction = await connection.BeginTransactionAsync(token);
+                await using var transaction = await connection.BeginAsync(token);
                 var due = new List<(int Id, int Version)>();
                 await using (var select = connection.CreateCommand(
                     $"SELECT id, version FROM customers WHERE deleted_at IS NOT NULL AND deleted_at < @cutoff ORDER BY deleted_at, id LIMIT @batch{_dialect.ForUpdate}", transaction)
@@ -322,25 +322,47 @@ internal sealed partial class CustomerStore(
             idempotent: true);
 
     /// <summary>
-    /// The row as the cache must know it, read on the writer: live (its version and values), soft-deleted (its
-    /// version, no values) or gone for good (<see cref="CustomerEntry.Gone"/>).
+    /// Each row as the cache must know it, read on the writer: live (its version and values), soft-deleted (its
+    /// version, no values) or gone for good (<see cref="CustomerEntry.Gone"/>), in one query per
+    /// <see cref="EntriesPerRead"/> ids: the cache's delayed repairs read every id due at a tick at once.
     /// </summary>
-    public Task<CustomerEntry> GetEntryFromWriterAsync(int id, CancellationToken ct) =>
-        db.ReadAsync(
-            async (connection, token) => await ReadAnyAsync(connection, null, SelectAnyById, id, token) switch
+    public Task<IReadOnlyDictionary<int, CustomerEntry>> GetEntriesFromWriterAsync(IReadOnlyList<int> ids, CancellationToken ct) =>
+        db.ReadAsync<IReadOnlyDictionary<int, CustomerEntry>>(
+            async (connection, token) =>
             {
-                null => new CustomerEntry(CustomerEntry.Gone, null),
-                { DeletedAt: not null } deleted => new CustomerEntry(deleted.Version, null),
-                var live => new CustomerEntry(live.Version, live),
+                var entries = new Dictionary<int, CustomerEntry>(ids.Count);
+                foreach (var chunk in ids.Distinct().Chunk(EntriesPerRead))
+                {
+                    // Ids are ints, written as literals: nothing from outside reaches the SQL text.
+                    var list = string.Join(',', chunk.Select(id => id.ToString(CultureInfo.InvariantCulture)));
+                    await using var command = connection.CreateCommand($"SELECT {Columns} FROM customers WHERE id IN ({list})");
+                    await using var reader = await command.ExecuteReaderAsync(token);
+                    while (await reader.ReadAsync(token))
+                    {
+                        var row = ReadCustomer(reader);
+                        entries[row.Id] = row.DeletedAt is null ? new CustomerEntry(row.Version, row) : new CustomerEntry(row.Version, null);
+                    }
+                }
+
+                foreach (var id in ids)
+                {
+                    // No row: erased or purged, for good.
+                    entries.TryAdd(id, new CustomerEntry(CustomerEntry.Gone, null));
+                }
+
+                return entries;
             },
             preferReplica: false,
             ct);
+
+    /// <summary>Most ids in one query of <see cref="GetEntriesFromWriterAsync"/>.</summary>
+    internal const int EntriesPerRead = 500;
 
     /// <summary>Runs <paramref name="change"/> on the locked row in a transaction, committed only when the change is done.</summary>
     private async Task<WriteOutcome> ChangeAsync(
         DbConnection connection, int id, Func<DbTransaction, Customer, Task<WriteOutcome>> change, CancellationToken ct)
     {
-        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var transaction = await connection.BeginAsync(ct);
         if (await ReadForUpdateAsync(connection, transaction, id, ct) is not { } before)
         {
             return new WriteOutcome(WriteStatus.NotFound);

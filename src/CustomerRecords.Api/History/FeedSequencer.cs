@@ -73,7 +73,7 @@ internal sealed class FeedSequencer(ResilientDb db) : IDisposable
             }
         }
 
-        await using var transaction = await connection.BeginTransactionAsync(db.Dialect.LockThenReadIsolation, ct);
+        await using var transaction = await connection.BeginAsync(db.Dialect.LockThenReadIsolation, ct);
         long last;
         await using (var lockState = connection.CreateCommand(_lockState, transaction))
         {

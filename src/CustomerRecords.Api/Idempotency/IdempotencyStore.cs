@@ -185,7 +185,7 @@ internal sealed class IdempotencyStore(ResilientDb db, TimeProvider clock, IOpti
         IAnswerCodec<T> codec,
         CancellationToken ct)
     {
-        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var transaction = await connection.BeginAsync(ct);
 
         // Locks the key row first: a repeat of this step waits for an earlier attempt's commit or
         // rollback, then sees its answer instead of doing the work a second time.

@@ -164,6 +164,28 @@ public sealed class RedisCacheTests(MariaDbRedisFixture servers, ITestOutputHelp
         }
     }
 
+    [Fact]
+    public async Task WritesWhoseRepairsFallDueTogetherAreReadBackInOneQuery()
+    {
+        var customers = await servers.CreateDatabaseAsync();
+        await using var app = CacheInstance.Start(CacheInstance.RedisSettings(customers, servers.Redis.ConnectionString, ("Cache:Mode", "Memory"), ("Cache:RepairDelay", "00:00:01")));
+        using var queries = new DbQueryCounter(customers);
+        var created = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => app.CreateAsync()));
+        var ids = created.Select(c => (int)c["id"]!).ToHashSet();
+        queries.Take();
+
+        // Every write's repair is due a second after it; the repair loop reads what is due at each 100 ms tick together.
+        var repairs = new List<string>();
+        await Eventually.WithinAsync(TimeSpan.FromSeconds(10), "every created id was read back by a repair", () =>
+        {
+            repairs.AddRange(queries.Take().Where(q => q.Contains("WHERE id IN (", StringComparison.Ordinal)));
+            var covered = repairs.SelectMany(q => q[(q.LastIndexOf('(') + 1)..q.LastIndexOf(')')].Split(',')).Select(int.Parse).ToHashSet();
+            return Task.FromResult(ids.IsSubsetOf(covered));
+        }, TimeSpan.FromMilliseconds(100));
+
+        Assert.True(repairs.Count < ids.Count / 2, $"{repairs.Count} repair queries for {ids.Count} writes");
+    }
+
     [Theory]
     [InlineData("Memory")]
     [InlineData("Redis")]

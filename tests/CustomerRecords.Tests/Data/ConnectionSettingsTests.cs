@@ -50,6 +50,22 @@ public class ConnectionSettingsTests
         Assert.Equal(MySqlSslMode.VerifyFull, builder.SslMode);
     }
 
+    [Theory]
+    [InlineData("Server=db;Database=app", true)]
+    [InlineData("Server=db;Database=app;Connection Reset=true", true)]
+    [InlineData("Server=db;Database=app;ConnectionReset=false", false)]
+    public void PooledConnectionsAreResetUnlessTheStringSaysOtherwise(string connectionString, bool reset)
+    {
+        var resolved = Resolve(new()
+        {
+            ["ConnectionStrings:Customers"] = connectionString,
+            ["ConnectionStrings:CustomersReadOnly"] = connectionString.Replace("Server=db", "Server=replica", StringComparison.Ordinal),
+        }, "mysql");
+
+        Assert.Equal(reset, new MySqlConnectionStringBuilder(resolved.Writer).ConnectionReset);
+        Assert.Equal(reset, new MySqlConnectionStringBuilder(resolved.Reader!).ConnectionReset);
+    }
+
     [Fact]
     public void SqliteIsTheDefaultWithAFileUnderData()
     {
