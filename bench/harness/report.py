@@ -335,6 +335,7 @@ def evaluate(report: dict) -> None:
                     f"{r['base_rps_median']:,.0f} req/s)")
                 targets.append({"target": f"{r['name']}: ≥ {WRITE_TARGET:.0%} of baseline {report['baseline']['commit']} req/s at 16 connections",
                                 "measured": measured, "result": verdict(None if r["ratio"] is None else r["ratio"] >= WRITE_TARGET)})
+    targets.extend(issue17_targets(report, by))
     report["targets"] = targets
 
 
@@ -353,3 +354,57 @@ def update_readme(report: dict, text: str, md_name: str) -> None:
              f"scenario's full table, CPU and memory are there._\n\n{keep.replace('## ', '### ')}\n{README_END}")
     head, rest = content.split(README_START, 1)
     readme.write_text(head + block + rest.split(README_END, 1)[1])
+
+
+def issue17_targets(report: dict, by: dict) -> list[dict]:
+    """Issue #17's targets. A target whose scenarios were not run says "not run", never met."""
+    out = []
+
+    def add(target: str, parts: list[str], oks: list[bool]) -> None:
+        if not oks:
+            out.append({"target": target, "measured": "not run", "result": "not run"})
+        else:
+            out.append({"target": target, "measured": "; ".join(parts), "result": "met" if all(oks) else "NOT met"})
+
+    def ratio_target(target: str, a: str, b: str, bounds: dict[int, float]) -> None:
+        parts, oks = [], []
+        for c, bound in bounds.items():
+            pa, pb = by.get(a, {}).get(c), by.get(b, {}).get(c)
+            if pa and pb and pb["rps"]:
+                r = pa["rps"] / pb["rps"]
+                parts.append(f"{c} conn {r:.2f} ({pa['rps']:,.0f} vs {pb['rps']:,.0f})")
+                oks.append(r >= bound)
+        if oks and len(oks) < len(bounds):
+            parts.append("other concurrencies not run")
+        add(target, parts, oks)
+
+    all3 = lambda x: {1: x, 16: x, 64: x}  # noqa: E731
+    writes = {1: 0.6, 16: 0.75, 64: 0.75}
+    ratio_target("#17: cached read ≥ 0.90 × ref_json req/s at 1, 16, 64 conn", "get_cached", "ref_json", all3(0.90))
+    ratio_target("#17: DB read ≥ 0.95 × ref_db req/s at 1, 16, 64 conn", "get_db", "ref_db", all3(0.95))
+    parts, oks = [], []
+    for c in (1, 16, 64):
+        pa, pb = by.get("get_cached", {}).get(c), by.get("ref_json", {}).get(c)
+        if pa and pb and pa.get("server_cpu_us_per_req") and pb.get("server_cpu_us_per_req"):
+            r = pa["server_cpu_us_per_req"] / pb["server_cpu_us_per_req"]
+            parts.append(f"{c} conn {r:.2f} ({pa['server_cpu_us_per_req']} vs {pb['server_cpu_us_per_req']} µs)")
+            oks.append(r <= 1.15)
+    add("#17: server CPU µs per cached read ≤ 1.15 × ref_json's", parts, oks)
+    for a, b in [("create", "ref_create"), ("patch", "ref_patch"),
+                 ("create_sqlite", "ref_sqlite_create"), ("patch_sqlite", "ref_sqlite_patch")]:
+        ratio_target(f"#17: {a} ≥ 0.75 × {b} req/s at 16, 64 conn (≥ 0.6 at 1)", a, b, writes)
+    for a, b in [("get_cached", "dx_get_tuned"), ("get_db", "dx_get_tuned"), ("patch", "dx_patch_tuned")]:
+        ratio_target(f"#17: {a} ≥ 6 × {b} (tuned Directus) req/s at 1, 16, 64 conn", a, b, all3(6.0))
+    rss = [(n, c, p["rss_mb"]) for n in OURS for c, p in by.get(n, {}).items()]
+    over = [f"{n}@{c} {v} MB" for n, c, v in sorted(rss, key=lambda x: -x[2]) if v > 150]
+    if rss:
+        n, c, v = max(rss, key=lambda x: x[2])
+        add("#17: peak RSS ≤ 150 MB in every scenario of ours (highest VmRSS sampled during each scenario)",
+            [f"highest {v} MB ({n} at {c} conn)" + (f"; over: {', '.join(over[:6])}" if over else "")], [not over])
+    else:
+        add("#17: peak RSS ≤ 150 MB in every scenario of ours (highest VmRSS sampled during each scenario)", [], [])
+    errs = [(n, c, p["errors"]["status"] + socket_errors(p)) for n in OURS for c, p in by.get(n, {}).items()]
+    bad = [f"{n}@{c}: {e}" for n, c, e in errs if e]
+    add("#17: 0 errors in every scenario of ours", [f"{sum(e for *_, e in errs)}" + (f" ({', '.join(bad[:6])})" if bad else "")] if errs else [],
+        [not bad] if errs else [])
+    return out
