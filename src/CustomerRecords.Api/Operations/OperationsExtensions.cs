@@ -32,8 +32,8 @@ public static class OperationsExtensions
     ];
 
     // With Observability:DetailedMetrics: one more measurement per request each (route matching, authentication,
-    // authorization) and one per cache operation (FusionCache's own counters): about a quarter of a cached
-    // read's CPU together (bench/README.md), and what the always-on meters already show in sum.
+    // authorization) and one per cache operation (FusionCache's own counters), measured in
+    // bench/results/2026-12-02-issue17-steps.md; the always-on meters already show the same in sum.
     private static readonly string[] DetailedMeters =
     [
         "Microsoft.AspNetCore.Routing",
