@@ -40,10 +40,53 @@ public static class AuthExtensions
         services.AddSingleton<IAuthorizationHandler, OpenModeAuthorization>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
 
+        // Open mode has no authorization middleware (UseAuthenticationAndAuthorization), so routing must not refuse
+        // endpoints for carrying policies nobody checks; with authentication configured the check stays on.
+        services.AddOptions<RouteOptions>().Configure<IOptions<AuthOptions>>((routing, auth) =>
+            routing.SuppressCheckForUnhandledSecurityMetadata = !auth.Value.AuthenticationConfigured);
+
         services.AddSingleton<ExposureGuard>();
         services.AddHostedService(sp => sp.GetRequiredService<ExposureGuard>());
         return builder;
     }
+
+    /// <summary>
+    /// The framework's authentication and authorization middleware, when authentication is configured. In open
+    /// mode (no API keys, no token issuer) every policy is the open-mode one, which grants everything, and no
+    /// caller is identified, so both middlewares would only cost time: together about 60% of a cached read's
+    /// allocations (bench/results/2026-12-02-issue17-steps.md). They are then left out, and marked as placed
+    /// so that WebApplication does not add them at the start of the pipeline itself (it does when their services
+    /// are registered and the app never called UseAuthentication/UseAuthorization). <paramref name="between"/>
+    /// runs between the two either way (the rate limiter: see <c>UseEdge</c>).
+    /// </summary>
+    /// <remarks>
+    /// The mode is the one read at start, like the exposure guard's: moving between open mode and keys or tokens
+    /// takes a restart.
+    /// </remarks>
+    public static WebApplication UseAuthenticationAndAuthorization(this WebApplication app, Action<WebApplication> between)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(between);
+        if (!app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.AuthenticationConfigured)
+        {
+            IApplicationBuilder builder = app;
+            builder.Properties[AuthenticationMiddlewareSetKey] = true;
+            builder.Properties[AuthorizationMiddlewareSetKey] = true;
+            between(app);
+            return app;
+        }
+
+        app.UseAuthentication();
+        between(app);
+        app.UseAuthorization();
+        return app;
+    }
+
+    // The keys UseAuthentication()/UseAuthorization() set on IApplicationBuilder.Properties, and that WebApplication
+    // checks before adding the middlewares itself (Microsoft.AspNetCore.Builder.AuthAppBuilderExtensions and
+    // AuthorizationAppBuilderExtensions). OpenModePipelineTests fail if they stop being honoured.
+    private const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
+    private const string AuthorizationMiddlewareSetKey = "__AuthorizationMiddlewareSet";
 
     /// <summary>
     /// Answers 503 until the exposure guard has seen the server's real addresses: an open service never

@@ -48,7 +48,7 @@ public static class HostingExtensions
     /// <summary>
     /// The edge middleware in order: forwarded headers (trusted proxies only), the exposure gate, security
     /// headers, HSTS and HTTPS redirection (when TLS is served), authentication, rate limiting, authorization
-    /// and request timeouts. Call it before mapping endpoints.
+    /// (the two only when authentication is configured) and request timeouts. Call it before mapping endpoints.
     /// </summary>
     /// <remarks>
     /// The rate limiter runs between authentication and authorization on purpose: it needs the client's
@@ -80,9 +80,7 @@ public static class HostingExtensions
             app.UseHttpsRedirection();
         }
 
-        app.UseAuthentication();
-        app.UseRateLimiter();
-        app.UseAuthorization();
+        app.UseAuthenticationAndAuthorization(between => between.UseRateLimiter());
         app.UseRequestTimeouts();
         return app;
     }
