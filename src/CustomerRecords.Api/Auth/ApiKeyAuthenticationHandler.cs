@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;
@@ -35,13 +36,15 @@ internal sealed class ApiKeyAuthenticationHandler(
         }
 
         var digest = ApiKeyHash.Digest(presented);
+        var options = auth.CurrentValue;
+        var expected = ParsedHashes.GetValue(options, ParseHashes);
         ApiKeyOptions? match = null;
         // Compare against every key without stopping early, so timing does not tell which entry matched.
-        foreach (var key in auth.CurrentValue.ApiKeys)
+        for (var i = 0; i < expected.Length; i++)
         {
-            if (ApiKeyHash.TryParse(key.Hash, out var expected) && CryptographicOperations.FixedTimeEquals(digest, expected))
+            if (expected[i] is { } hash && CryptographicOperations.FixedTimeEquals(digest, hash))
             {
-                match ??= key;
+                match ??= options.ApiKeys[i];
             }
         }
 
@@ -56,7 +59,11 @@ internal sealed class ApiKeyAuthenticationHandler(
             new(ClaimTypes.Name, match.Name),
             new(ClientClaim, match.Name),
         };
-        claims.AddRange(match.Scopes.Select(s => new Claim(ScopeAuthorization.ApiKeyScopeClaim, s)));
+        foreach (var scope in match.Scopes)
+        {
+            claims.Add(new Claim(ScopeAuthorization.ApiKeyScopeClaim, scope));
+        }
+
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
     }
@@ -67,6 +74,12 @@ internal sealed class ApiKeyAuthenticationHandler(
         Response.Headers.Append("WWW-Authenticate", ChallengeValue);
         return Task.CompletedTask;
     }
+
+    // Each settings snapshot's key hashes, decoded once instead of on every request (a reload makes a new snapshot).
+    private static readonly ConditionalWeakTable<AuthOptions, byte[]?[]> ParsedHashes = new();
+
+    private static byte[]?[] ParseHashes(AuthOptions options) =>
+        [.. options.ApiKeys.Select(k => ApiKeyHash.TryParse(k.Hash, out var digest) ? digest : null)];
 
     /// <summary>The <c>WWW-Authenticate</c> challenge for API keys.</summary>
     public const string ChallengeValue = $"ApiKey header=\"{HeaderName}\"";
