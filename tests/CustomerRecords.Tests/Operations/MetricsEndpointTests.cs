@@ -38,9 +38,14 @@ public class MetricsEndpointTests
     [InlineData(true)]
     public async Task RoutingAndAuthorizationMetersAreRecordedOnlyWithDetailedMetrics(bool detailed)
     {
-        await using var factory = CustomerRecords.Tests.Infrastructure.CustomerApiFactory.ForSqlite()
+        // With an API key configured, so that authorization runs at all: open mode runs none (OpenModePipelineTests).
+        const string key = "detailed-metrics-test-key-0123456789abcdef";
+        var settings = CustomerApiFactory.SqliteSettings(TempDirectory.ForRun());
+        settings.AddApiKey("metrics-test", key, CustomerRecords.Api.Auth.Scopes.Read);
+        await using var factory = new CustomerApiFactory(settings)
             .WithWebHostBuilder(b => b.UseSetting("Observability:DetailedMetrics", detailed ? "true" : "false"));
         using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add(CustomerRecords.Api.Auth.ApiKeyAuthenticationHandler.HeaderName, key);
 
         (await client.GetAsync(new Uri("/customers/1", UriKind.Relative))).EnsureSuccessStatusCode();
 
