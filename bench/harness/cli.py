@@ -11,6 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import directus as peer
 from . import servers
 from .common import REPO, RESULTS, log
 from .data import deep_path as find_deep_path, load_data
@@ -153,6 +154,11 @@ def run(args, procs: Processes, work: Path, raw: Path, stamp: dt.datetime, commi
     if baseline is not None:
         baseline["load"] = load_data(db, base_dir / "CustomerRecords.Api.dll", work, args.rows, raw, BASE_DATABASE, tutorial=False)
         log(f"baseline {baseline['commit']} loaded into {BASE_DATABASE}: {baseline['load']}")
+    dx = None
+    if targets_needed & set(peer.KINDS):
+        log("installing Directus (reused when already installed)")
+        dx = peer.Directus(db, procs, work, raw, peer.install(raw))
+        log(f"Directus bootstrapped over its copy of the rows: {dx.prepare()}")
     db.sql(f"SET GLOBAL innodb_flush_log_at_trx_commit = {args.flush_log_at_trx_commit};")
     db_settings = db.variables()
     log(f"MariaDB while measuring: {db_settings}")
@@ -177,10 +183,16 @@ def run(args, procs: Processes, work: Path, raw: Path, stamp: dt.datetime, commi
     # when not measured; then comparable scenarios run back to back at each concurrency, so a ratio is
     # never taken across minutes of changing background load.
     targets: dict[str, Target] = {}
-    for kind in ["ref", "svc_none", "svc_memory", "svc_redis", "base_svc_none", "base_svc_memory", "base_svc_redis"]:
+    for kind in ["ref", "svc_none", "svc_memory", "svc_keyed", "svc_redis", "base_svc_none", "base_svc_memory", "base_svc_redis"]:
         if kind in targets_needed:
             targets[kind] = make_target(kind)
             startups.append((targets[kind].name, targets[kind].start()))
+            log(f"{targets[kind].name} up: {targets[kind].startup}")
+    for kind in peer.KINDS:  # the tuned instance starts after the grant, so its frozen schema holds it
+        if kind in targets_needed:
+            targets[kind] = dx.target(kind)
+            startups.append((targets[kind].name, targets[kind].start()))
+            dx.grant(targets[kind])
             log(f"{targets[kind].name} up: {targets[kind].startup}")
 
     if "svc_memory" in targets:

@@ -13,8 +13,10 @@ from .servers import MariaDB, Redis, Target, http_status
 
 
 def run_wrk(url: str, kind: str, path: str, ids: tuple[int, int] | None, connections: int, seconds: float,
-            tag: str, raw_log: Path | None = None) -> dict:
+            tag: str, raw_log: Path | None = None, api_key: str = "") -> dict:
     env = clean_env()
+    if api_key:
+        env["BENCH_API_KEY"] = api_key
     env.update({"BENCH_KIND": kind, "BENCH_PATH": path, "BENCH_TAG": tag, "BENCH_WRITES": "10",
                 "BENCH_IDS": f"{ids[0]}-{ids[1]}" if ids else "1-1"})
     threads = min(2, connections)
@@ -54,17 +56,19 @@ def measure(target: Target, db: MariaDB, redis: Redis | None, name: str, kind: s
     tag = f"{name.replace('_', '')}{connections}x{int(time.time() * 1000) % 10_000_000}"
     probe = path if kind in ("fixed",) else (path + str(ids[0]) if kind in ("get", "mix") else None)
     if probe is not None:
-        status = http_status(target.base + probe)
+        status = http_status(target.base + probe, headers={"X-Api-Key": target.api_key} if target.api_key else None)
         if status != 200:
             log(f"warning: {name}: GET {probe} answered {status} before the run")
     if warm and args.warmup > 0:
-        run_wrk(target.base, kind, path, ids, connections, args.warmup, tag + "w", raw / f"{name}.wrk.log")
+        run_wrk(target.base, kind, path, ids, connections, args.warmup, tag + "w", raw / f"{name}.wrk.log",
+                target.api_key)
     pids = {"server": target.proc.pid, "db": db.proc.pid}
     if redis is not None:
         pids["redis"] = redis.proc.pid
     counters0 = db.status()
     with Sampler(pids) as sampler:
-        point = run_wrk(target.base, kind, path, ids, connections, args.duration, tag, raw / f"{name}.wrk.log")
+        point = run_wrk(target.base, kind, path, ids, connections, args.duration, tag, raw / f"{name}.wrk.log",
+                        target.api_key)
     counters1 = db.status()
     # What each response cost the database: statements, commits, durable log flushes, lock waits.
     # (Approximate: counted over a window a little wider than wrk's, including the other idle programs.)

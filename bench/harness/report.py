@@ -226,8 +226,13 @@ def evaluate(report: dict) -> None:
 
     ratios = []
     for label, a, b in [("Our cached read / bare JSON", "get_cached", "ref_json"),
+                        ("Our cached read with an API key / bare JSON", "get_cached_keyed", "ref_json"),
+                        ("Our cached read with an API key / open mode", "get_cached_keyed", "get_cached"),
                         ("Our cached read (Redis mode) / bare JSON", "get_cached_redis", "ref_json"),
                         ("Our database read / bare database endpoint", "get_db", "ref_db"),
+                        ("Our database read / Directus tuned", "get_db", "dx_get_tuned"),
+                        ("Directus tuned / Directus defaults: GET", "dx_get_tuned", "dx_get"),
+                        ("Our PATCH / Directus tuned PATCH", "patch", "dx_patch_tuned"),
                         ("Original route (ours) / tutorial app: GET /read/{id}", "orig_read", "tut_read"),
                         ("Original route (ours) / tutorial app: PUT /update/{id}", "orig_update", "tut_update"),
                         ("Original route (ours) / tutorial app: POST /create", "orig_create", "tut_create")]:
@@ -236,6 +241,7 @@ def evaluate(report: dict) -> None:
             ratios.append({"name": label, "values": values})
     # CPU per response moves less than requests/s when the machine is shared.
     for label, a, b in [("Server CPU per request: our cached read / bare JSON", "get_cached", "ref_json"),
+                        ("Server CPU per request: our cached read with an API key / open mode", "get_cached_keyed", "get_cached"),
                         ("Server CPU per request: our database read / bare database endpoint", "get_db", "ref_db")]:
         values = {}
         for c in conns:

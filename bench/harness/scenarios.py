@@ -15,6 +15,8 @@ SCENARIOS = [
     ("ref_patch", "ref", "patch", "/db/", "all", "Reference: bare ASP.NET Core + MySqlConnector, one autocommit UPDATE by id"),
     ("get_db", "svc_none", "get", "/customers/", "all", "GET /customers/{id}, cache off (database)"),
     ("get_cached", "svc_memory", "get", "/customers/", "hot", "GET /customers/{id}, memory cache hits"),
+    ("get_cached_keyed", "svc_keyed", "get", "/customers/", "hot",
+     "GET /customers/{id}, memory cache hits, with an API key (authentication + scope check on)"),
     ("get_spread", "svc_memory", "get", "/customers/", "all", "GET /customers/{id}, memory cache, every id (the cache fills to its bound)"),
     ("list_first", "svc_memory", "fixed", "/customers?limit=50&sort=id", None, "GET /customers first page (50)"),
     ("list_deep", "svc_memory", "fixed", "DEEP", None, "GET /customers page deep in the table (cursor)"),
@@ -29,20 +31,28 @@ SCENARIOS = [
     ("tut_read", "tutorial", "get", "/read/", "mix", "Tutorial app GET /read/{id}"),
     ("tut_update", "tutorial", "orig_update", "/update/", "mix", "Tutorial app PUT /update/{id}"),
     ("tut_create", "tutorial", "orig_create", "/create", None, "Tutorial app POST /create"),
+    # The peer (bench/harness/directus.py): Directus over a copy of the same rows, its defaults and tuned.
+    ("dx_get", "dx_default", "get", "/items/customers/", "all", "Peer: Directus 12.4 (defaults), GET /items/customers/{id}"),
+    ("dx_get_tuned", "dx_tuned", "get", "/items/customers/", "all",
+     "Peer: Directus 12.4 tuned (schema frozen, data cache in memory), GET /items/customers/{id}"),
+    ("dx_patch", "dx_default", "patch_json", "/items/customers/", "all",
+     "Peer: Directus 12.4 (defaults), PATCH /items/customers/{id} (name; writes activity + revision)"),
+    ("dx_patch_tuned", "dx_tuned", "patch_json", "/items/customers/", "all",
+     "Peer: Directus 12.4 tuned, PATCH /items/customers/{id} (name; writes activity + revision)"),
 ]
 OURS = {s[0] for s in SCENARIOS if s[1].startswith("svc_")}
 
-READ_ONLY = {"get_db", "get_spread", "get_cached", "get_cached_redis", "list_first", "list_deep", "orig_read"}
+READ_ONLY = {"get_db", "get_spread", "get_cached", "get_cached_keyed", "get_cached_redis", "list_first", "list_deep", "orig_read"}
 
 # Scenarios in one block run one after another at each concurrency before the next concurrency:
 # a ratio's two sides are measured minutes apart at most, under the same background load.
 BLOCKS = [
-    ["ref_json", "get_cached", "get_cached_redis"],
-    ["ref_db", "get_db", "get_spread"],
+    ["ref_json", "get_cached", "get_cached_keyed", "get_cached_redis"],
+    ["ref_db", "get_db", "get_spread", "dx_get", "dx_get_tuned"],
     ["list_first", "list_deep"],
     ["mix"],
     ["orig_read", "tut_read"],
-    ["ref_patch", "patch", "patch_redis"],
+    ["ref_patch", "patch", "patch_redis", "dx_patch", "dx_patch_tuned"],
     ["orig_update", "tut_update"],
     ["ref_create", "create"],
     ["orig_create", "tut_create"],

@@ -3,7 +3,10 @@ program, the tutorial app). Each is started, checked and stopped here."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -50,9 +53,9 @@ class Processes:
             self.stop(proc)
 
 
-def http_status(url: str, timeout: float = 2.0) -> int:
+def http_status(url: str, timeout: float = 2.0, headers: dict | None = None) -> int:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=timeout) as response:
             response.read()
             return response.status
     except urllib.error.HTTPError as e:
@@ -205,6 +208,7 @@ class Target:
         self.procs, self.raw, self.cwd = procs, raw, cwd
         self.proc: subprocess.Popen | None = None
         self.startup: dict = {}
+        self.api_key = ""  # sent as X-Api-Key by every request of its scenarios (svc_keyed)
 
     @property
     def base(self) -> str:
@@ -272,6 +276,18 @@ def make_target(kind: str, db: MariaDB, redis: Redis | None, procs: Processes, r
         return Target(f"baseline-service-{mode.lower()}", ["dotnet", str(base_dir / "CustomerRecords.Api.dll")],
                       service_env(db, mode, redis, port, BASE_DATABASE), port, "/health/live", "/customers/1", procs, raw,
                       cwd=base_dir)
+    if kind == "svc_keyed":
+        # The memory-cache service with one API key configured (scope customers:read), so authentication and
+        # authorization run on every request: what they cost next to open mode (svc_memory), which runs neither.
+        key = "crk_" + secrets.token_urlsafe(32)
+        digest = base64.urlsafe_b64encode(hashlib.sha256(key.encode()).digest()).rstrip(b"=").decode()
+        env = service_env(db, "Memory", redis, port) | (extra_env or {}) | {
+            "Auth__ApiKeys__0__Name": "bench", "Auth__ApiKeys__0__Hash": "sha256:" + digest,
+            "Auth__ApiKeys__0__Scopes__0": "customers:read"}
+        target = Target("service-keyed", ["dotnet", str(api_dll)], env, port, "/health/live", "/health/ready", procs,
+                        raw, cwd=api_dir)
+        target.api_key = key
+        return target
     if kind.startswith("svc_"):
         mode = {"svc_none": "None", "svc_memory": "Memory", "svc_redis": "Redis"}[kind]
         env = service_env(db, mode, redis, port) | (extra_env or {})

@@ -1,11 +1,13 @@
 -- One wrk script for every scenario; the harness (bench/harness/loadrun.py) picks the behaviour
 -- through environment variables:
---   BENCH_KIND   fixed | get | create | patch | mix | orig_create | orig_update
---                (orig_*: the original app's routes, POST /create and PUT /update/{id})
+--   BENCH_KIND   fixed | get | create | patch | patch_json | mix | orig_create | orig_update
+--                (orig_*: the original app's routes, POST /create and PUT /update/{id}; patch_json: the
+--                same PATCH as "patch" sent as application/json, for the peer, which refuses merge-patch)
 --   BENCH_PATH   the path (fixed) or the path prefix an id is appended to (get, patch, mix, orig_update)
 --   BENCH_IDS    "lo-hi": ids are drawn uniformly from this range
 --   BENCH_WRITES percent of writes in "mix" (PATCH), the rest are GETs
 --   BENCH_TAG    unique per run, so generated emails never collide with earlier runs
+--   BENCH_API_KEY when set, every request carries it as X-Api-Key
 -- done() prints one line "BENCHJSON {...}" that bench/harness/loadrun.py parses.
 
 local kind = os.getenv("BENCH_KIND") or "fixed"
@@ -30,6 +32,13 @@ end
 local counter = 0
 local json_headers = { ["Content-Type"] = "application/json" }
 local patch_headers = { ["Content-Type"] = "application/merge-patch+json" }
+local api_key = os.getenv("BENCH_API_KEY")
+if api_key and api_key ~= "" then
+  -- wrk.format() uses the headers table it is given instead of wrk.headers: the key goes in each.
+  wrk.headers["X-Api-Key"] = api_key
+  json_headers["X-Api-Key"] = api_key
+  patch_headers["X-Api-Key"] = api_key
+end
 
 function init(args)
   math.randomseed(os.time() * 1000 + (tid or 0) * 7919)
@@ -66,6 +75,12 @@ elseif kind == "patch" then
     counter = counter + 1
     local body = string.format('{"name":"Patched %s %d %d"}', tag, tid or 0, counter)
     return wrk.format("PATCH", path .. random_id(), patch_headers, body)
+  end
+elseif kind == "patch_json" then
+  function request()
+    counter = counter + 1
+    local body = string.format('{"name":"Patched %s %d %d"}', tag, tid or 0, counter)
+    return wrk.format("PATCH", path .. random_id(), json_headers, body)
   end
 elseif kind == "orig_update" then
   function request()
