@@ -228,6 +228,7 @@ def evaluate(report: dict) -> None:
     for label, a, b in [("Our cached read / bare JSON", "get_cached", "ref_json"),
                         ("Our cached read (Redis mode) / bare JSON", "get_cached_redis", "ref_json"),
                         ("Our database read / bare database endpoint", "get_db", "ref_db"),
+                        ("On SQLite: our read (memory cache, every id) / bare SQLite select", "get_sqlite", "ref_sqlite_get"),
                         ("Original route (ours) / tutorial app: GET /read/{id}", "orig_read", "tut_read"),
                         ("Original route (ours) / tutorial app: PUT /update/{id}", "orig_update", "tut_update"),
                         ("Original route (ours) / tutorial app: POST /create", "orig_create", "tut_create")]:
