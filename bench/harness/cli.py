@@ -14,12 +14,12 @@ from pathlib import Path
 from . import directus as peer
 from . import servers
 from .common import REPO, RESULTS, log
-from .data import deep_path as find_deep_path, load_data
+from .data import deep_path as find_deep_path, load_data, load_sqlite
 from .loadrun import combine_rounds, measure
 from .machine import git_commit, machine_info
 from .report import evaluate, markdown, ms, socket_errors, update_readme
 from .scenarios import BLOCKS, HOT_IDS, MIX_IDS, OLD_KINDS, OLD_NAMES, SCENARIOS, base_name, with_baseline
-from .servers import BASE_DATABASE, MariaDB, Processes, Redis, Target, publish, publish_baseline
+from .servers import BASE_DATABASE, MariaDB, Processes, Redis, Target, publish, publish_baseline, sqlite_paths
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -159,6 +159,12 @@ def run(args, procs: Processes, work: Path, raw: Path, stamp: dt.datetime, commi
         log("installing Directus (reused when already installed)")
         dx = peer.Directus(db, procs, work, raw, peer.install(raw))
         log(f"Directus bootstrapped over its copy of the rows: {dx.prepare()}")
+    if any(s[1].endswith("svc_sqlite") or s[3].startswith("/sqlite") for s in args.selected):
+        files = sqlite_paths(work)
+        load["sqlite"] = load_sqlite(db, api_dll, [files["service"], files["reference"]], work, args.rows, raw)
+        if base_dir is not None:
+            baseline["load_sqlite"] = load_sqlite(db, base_dir / "CustomerRecords.Api.dll", [files["baseline"]], work, args.rows, raw)
+        log(f"SQLite files loaded: {load['sqlite']}")
     db.sql(f"SET GLOBAL innodb_flush_log_at_trx_commit = {args.flush_log_at_trx_commit};")
     db_settings = db.variables()
     log(f"MariaDB while measuring: {db_settings}")
@@ -183,7 +189,8 @@ def run(args, procs: Processes, work: Path, raw: Path, stamp: dt.datetime, commi
     # when not measured; then comparable scenarios run back to back at each concurrency, so a ratio is
     # never taken across minutes of changing background load.
     targets: dict[str, Target] = {}
-    for kind in ["ref", "svc_none", "svc_memory", "svc_keyed", "svc_redis", "base_svc_none", "base_svc_memory", "base_svc_redis"]:
+    for kind in ["ref", "svc_none", "svc_memory", "svc_keyed", "svc_redis", "svc_sqlite", "base_svc_none",
+                 "base_svc_memory", "base_svc_redis", "base_svc_sqlite"]:
         if kind in targets_needed:
             targets[kind] = make_target(kind)
             startups.append((targets[kind].name, targets[kind].start()))

@@ -233,6 +233,7 @@ def evaluate(report: dict) -> None:
                         ("Our database read / Directus tuned", "get_db", "dx_get_tuned"),
                         ("Directus tuned / Directus defaults: GET", "dx_get_tuned", "dx_get"),
                         ("Our PATCH / Directus tuned PATCH", "patch", "dx_patch_tuned"),
+                        ("On SQLite: our database read / bare SQLite select", "get_sqlite", "ref_sqlite_get"),
                         ("Original route (ours) / tutorial app: GET /read/{id}", "orig_read", "tut_read"),
                         ("Original route (ours) / tutorial app: PUT /update/{id}", "orig_update", "tut_update"),
                         ("Original route (ours) / tutorial app: POST /create", "orig_create", "tut_create")]:

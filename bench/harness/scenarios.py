@@ -28,6 +28,13 @@ SCENARIOS = [
     ("orig_create", "svc_memory", "orig_create", "/create", None, "Original route POST /create (ours)"),
     ("get_cached_redis", "svc_redis", "get", "/customers/", "hot", "GET /customers/{id}, memory + Redis cache hits"),
     ("patch_redis", "svc_redis", "patch", "/customers/", "all", "PATCH /customers/{id}, memory + Redis + backplane"),
+    # On SQLite: the reference's /sqlite endpoints on its own copy of the file, the service on its file.
+    ("ref_sqlite_get", "ref", "get", "/sqlite/", "all", "Reference: bare ASP.NET Core + Microsoft.Data.Sqlite, select by id"),
+    ("get_sqlite", "svc_sqlite", "get", "/customers/", "all", "GET /customers/{id} on SQLite, cache off (database)"),
+    ("ref_sqlite_patch", "ref", "patch", "/sqlite/", "all", "Reference: bare ASP.NET Core + Microsoft.Data.Sqlite, one autocommit UPDATE by id"),
+    ("patch_sqlite", "svc_sqlite", "patch", "/customers/", "all", "PATCH /customers/{id} on SQLite (merge patch: name)"),
+    ("ref_sqlite_create", "ref", "create", "/sqlite", None, "Reference: bare ASP.NET Core + Microsoft.Data.Sqlite, one autocommit INSERT"),
+    ("create_sqlite", "svc_sqlite", "create", "/customers", None, "POST /customers on SQLite"),
     ("tut_read", "tutorial", "get", "/read/", "mix", "Tutorial app GET /read/{id}"),
     ("tut_update", "tutorial", "orig_update", "/update/", "mix", "Tutorial app PUT /update/{id}"),
     ("tut_create", "tutorial", "orig_create", "/create", None, "Tutorial app POST /create"),
@@ -42,7 +49,8 @@ SCENARIOS = [
 ]
 OURS = {s[0] for s in SCENARIOS if s[1].startswith("svc_")}
 
-READ_ONLY = {"get_db", "get_spread", "get_cached", "get_cached_keyed", "get_cached_redis", "list_first", "list_deep", "orig_read"}
+READ_ONLY = {"get_db", "get_spread", "get_cached", "get_cached_keyed", "get_cached_redis", "list_first", "list_deep",
+             "orig_read", "get_sqlite"}
 
 # Scenarios in one block run one after another at each concurrency before the next concurrency:
 # a ratio's two sides are measured minutes apart at most, under the same background load.
@@ -56,6 +64,9 @@ BLOCKS = [
     ["orig_update", "tut_update"],
     ["ref_create", "create"],
     ["orig_create", "tut_create"],
+    ["ref_sqlite_get", "get_sqlite"],
+    ["ref_sqlite_patch", "patch_sqlite"],
+    ["ref_sqlite_create", "create_sqlite"],
 ]
 assert sorted(n for b in BLOCKS for n in b) == sorted(s[0] for s in SCENARIOS)
 
@@ -64,7 +75,8 @@ assert sorted(n for b in BLOCKS for n in b) == sorted(s[0] for s in SCENARIOS)
 BASE_SUFFIX = "_base"
 
 # The bare write each write scenario is also compared with (same block, same rounds).
-WRITE_REFERENCE = {"create": "ref_create", "patch": "ref_patch", "patch_redis": "ref_patch"}
+WRITE_REFERENCE = {"create": "ref_create", "patch": "ref_patch", "patch_redis": "ref_patch",
+                   "create_sqlite": "ref_sqlite_create", "patch_sqlite": "ref_sqlite_patch"}
 
 
 def base_name(name: str) -> str:

@@ -198,6 +198,17 @@ def service_env(db: MariaDB, cache_mode: str, redis: Redis | None, port: int, da
     return env
 
 
+# SQLite: the service's file and the reference's own copy (so their writes never contend for one lock), and the
+# baseline build's file; all in the run's work dir (api_dir.parent), holding the same rows (data.load_sqlite).
+def sqlite_paths(work: Path) -> dict[str, Path]:
+    return {k: work / "sqlite" / f"{k}.db" for k in ("service", "reference", "baseline")}
+
+
+def sqlite_env(env: dict, path: Path) -> dict:
+    """service_env() switched to SQLite on `path`."""
+    return env | {"Database__Provider": "sqlite", "ConnectionStrings__Customers": f"Data Source={path}"}
+
+
 class Target:
     """One program under test: started, checked, stopped."""
 
@@ -266,10 +277,20 @@ def publish(work: Path, raw: Path) -> tuple[Path, Path]:
 
 def make_target(kind: str, db: MariaDB, redis: Redis | None, procs: Processes, raw: Path, api_dir: Path,
                 ref_dir: Path, tutorial_app: Path, base_dir: Path | None = None, extra_env: dict | None = None) -> Target:
-    """The program behind a scenario's target: "svc_none", "svc_memory", "svc_redis", "ref" or "tutorial";
-    "base_svc_*" is the baseline build (--baseline-commit) on its own database, customers_base."""
+    """The program behind a scenario's target: "svc_none", "svc_memory", "svc_redis", "svc_sqlite", "ref" or "tutorial";
+    "base_svc_*" is the baseline build (--baseline-commit) on its own database, customers_base (or SQLite file)."""
     api_dll, ref_dll = api_dir / "CustomerRecords.Api.dll", ref_dir / "Reference.dll"
     port = free_port()
+    sqlite = sqlite_paths(api_dir.parent)
+    if kind == "base_svc_sqlite":
+        assert base_dir is not None
+        return Target("baseline-service-sqlite", ["dotnet", str(base_dir / "CustomerRecords.Api.dll")],
+                      sqlite_env(service_env(db, "None", None, port), sqlite["baseline"]), port, "/health/live",
+                      "/customers/1", procs, raw, cwd=base_dir)
+    if kind == "svc_sqlite":
+        env = sqlite_env(service_env(db, "None", None, port), sqlite["service"]) | (extra_env or {})
+        return Target("service-sqlite", ["dotnet", str(api_dll)], env, port, "/health/live", "/customers/1", procs, raw,
+                      cwd=api_dir)
     if kind.startswith("base_svc_"):
         assert base_dir is not None
         mode = {"svc_none": "None", "svc_memory": "Memory", "svc_redis": "Redis"}[kind[len("base_"):]]
@@ -297,6 +318,8 @@ def make_target(kind: str, db: MariaDB, redis: Redis | None, procs: Processes, r
         env = clean_env()
         env.update({"ASPNETCORE_URLS": f"http://127.0.0.1:{port}", "ASPNETCORE_ENVIRONMENT": "Production",
                     "Logging__LogLevel__Default": "Warning", "ConnectionStrings__Customers": db.connection_string("customers")})
+        if sqlite["reference"].exists():  # the /sqlite endpoints are mapped only with this
+            env["ConnectionStrings__Sqlite"] = f"Data Source={sqlite['reference']}"
         return Target("reference", ["dotnet", str(ref_dll)], env, port, "/json", "/db/1", procs, raw, cwd=ref_dir)
     env = clean_env()
     env.update({"DB_HOST": "127.0.0.1", "DB_PORT": str(db.port), "DB_USER": DB_USER, "DB_PASSWORD": DB_PASSWORD,
