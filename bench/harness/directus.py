@@ -53,7 +53,7 @@ class Directus:
             "CONFIG_PATH": str(config), "NODE_ENV": "production", "HOST": "127.0.0.1", "PORT": str(port),
             "PUBLIC_URL": f"http://127.0.0.1:{port}", "DB_CLIENT": "mysql", "DB_HOST": "127.0.0.1",
             "DB_PORT": str(self.db.port), "DB_DATABASE": DATABASE, "DB_USER": DB_USER, "DB_PASSWORD": DB_PASSWORD,
-            "KEY": self.key, "SECRET": self.secret, "ADMIN_EMAIL": "admin@bench.example",
+            "KEY": self.key, "SECRET": self.secret, "ADMIN_EMAIL": "admin@example.com",
             "ADMIN_PASSWORD": secrets.token_urlsafe(16), "ADMIN_TOKEN": self.admin_token,
             "TELEMETRY": "false", "LOG_LEVEL": "warn", "EXTENSIONS_PATH": str(self.dir / "extensions"),
             "STORAGE_LOCAL_ROOT": str(self.dir / "uploads"),
@@ -69,7 +69,7 @@ class Directus:
         (self.dir / "extensions").mkdir(exist_ok=True)
         (self.dir / "uploads").mkdir(exist_ok=True)
         self.db.sql(f"""
-            CREATE DATABASE {DATABASE};
+            CREATE DATABASE {DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;
             CREATE TABLE {DATABASE}.customers (
                 id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
                 name VARCHAR(255) NOT NULL,
