@@ -54,7 +54,7 @@ public static class AuthExtensions
     /// The framework's authentication and authorization middleware, when authentication is configured. In open
     /// mode (no API keys, no token issuer) every policy is the open-mode one, which grants everything, and no
     /// caller is identified, so both middlewares would only cost time: together about 60% of a cached read's
-    /// allocations (bench/results/2026-12-02-issue17-steps.md). They are then left out, and marked as placed
+    /// allocations (bench/results/2026-12-03-issue17.md, section 5). They are then left out, and marked as placed
     /// so that WebApplication does not add them at the start of the pipeline itself (it does when their services
     /// are registered and the app never called UseAuthentication/UseAuthorization). <paramref name="between"/>
     /// runs between the two either way (the rate limiter: see <c>UseEdge</c>).
