@@ -119,15 +119,18 @@ namespace CustomerRecords.Bench.Reference
                 return TypedResults.NotFound();
             }
 
-            return TypedResults.Ok(new Row(
-                reader.GetInt32(0),
-                reader.GetString(1),
-                reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc),
-                DateTime.SpecifyKind(reader.GetDateTime(5), DateTimeKind.Utc),
-                reader.GetInt32(6)));
+            return TypedResults.Ok(ReadRow(reader));
         }
+
+        /// <summary>The current row of <see cref="Sql"/>'s result, as either engine's reader gives it.</summary>
+        internal static Row ReadRow(DbDataReader reader) => new(
+            reader.GetInt32(0),
+            reader.GetString(1),
+            reader.GetString(2),
+            reader.IsDBNull(3) ? null : reader.GetString(3),
+            DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc),
+            DateTime.SpecifyKind(reader.GetDateTime(5), DateTimeKind.Utc),
+            reader.GetInt32(6));
     }
 
     /// <summary>The SQLite file the /sqlite endpoints use.</summary>
@@ -213,14 +216,7 @@ namespace CustomerRecords.Bench.Reference
                 return TypedResults.NotFound();
             }
 
-            return TypedResults.Ok(new Row(
-                reader.GetInt32(0),
-                reader.GetString(1),
-                reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc),
-                DateTime.SpecifyKind(reader.GetDateTime(5), DateTimeKind.Utc),
-                reader.GetInt32(6)));
+            return TypedResults.Ok(Rows.ReadRow(reader));
         }
 
         private static void Add(DbCommand command, string name, object? value)

@@ -45,18 +45,22 @@ def write_rows(path: Path, rows: int, person=bench_person) -> None:
         f.writelines(lines)
 
 
+def migrate(api_dll: Path, env: dict, log_path: Path) -> None:
+    """Runs that build's own `migrate` command with env (its database settings), output to log_path."""
+    result = subprocess.run(["dotnet", str(api_dll), "migrate"], env=env, capture_output=True, text=True, cwd=api_dll.parent)
+    log_path.write_text(result.stdout + result.stderr)
+    if result.returncode != 0:
+        raise RuntimeError(f"migration failed (see {log_path})")
+
+
 def load_data(db: MariaDB, api_dll: Path, work: Path, rows: int, raw: Path, database: str = "customers",
               tutorial: bool = True) -> dict:
     """Migrates `database` with that build's own migrate command and loads the rows; also the tutorial
     app's copy unless tutorial=False (the baseline build's database)."""
     t0 = time.monotonic()
     db.sql(f"CREATE DATABASE IF NOT EXISTS {database};")
-    env = service_env(db, "None", None, free_port(), database)
-    result = subprocess.run(["dotnet", str(api_dll), "migrate"], env=env, capture_output=True, text=True, cwd=api_dll.parent)
-    log_name = "migrate.log" if database == "customers" else f"migrate-{database}.log"
-    (raw / log_name).write_text(result.stdout + result.stderr)
-    if result.returncode != 0:
-        raise RuntimeError(f"migration failed (see {raw / log_name})")
+    migrate(api_dll, service_env(db, "None", None, free_port(), database),
+            raw / ("migrate.log" if database == "customers" else f"migrate-{database}.log"))
     t_migrate = time.monotonic() - t0
 
     tsv = work / "customers.tsv"
@@ -103,12 +107,8 @@ def load_sqlite(db: MariaDB, api_dll: Path, files: list[Path], work: Path, rows:
     in one transaction; then copied byte for byte to files[1:] (nothing has it open, its WAL checkpointed)."""
     t0 = time.monotonic()
     files[0].parent.mkdir(parents=True, exist_ok=True)
-    env = sqlite_env(service_env(db, "None", None, free_port()), files[0])
-    result = subprocess.run(["dotnet", str(api_dll), "migrate"], env=env, capture_output=True, text=True, cwd=api_dll.parent)
-    log_name = f"migrate-sqlite-{files[0].stem}.log"
-    (raw / log_name).write_text(result.stdout + result.stderr)
-    if result.returncode != 0:
-        raise RuntimeError(f"SQLite migration failed (see {raw / log_name})")
+    migrate(api_dll, sqlite_env(service_env(db, "None", None, free_port()), files[0]),
+            raw / f"migrate-sqlite-{files[0].stem}.log")
     t_migrate = time.monotonic() - t0
 
     tsv = work / "customers-sqlite.tsv"

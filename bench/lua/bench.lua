@@ -70,17 +70,12 @@ elseif kind == "orig_create" then
     local body = string.format('{"name":"Bench %d","email":"%s"}', counter, email)
     return wrk.format("POST", path, json_headers, body)
   end
-elseif kind == "patch" then
+elseif kind == "patch" or kind == "patch_json" then
+  local headers = kind == "patch" and patch_headers or json_headers
   function request()
     counter = counter + 1
     local body = string.format('{"name":"Patched %s %d %d"}', tag, tid or 0, counter)
-    return wrk.format("PATCH", path .. random_id(), patch_headers, body)
-  end
-elseif kind == "patch_json" then
-  function request()
-    counter = counter + 1
-    local body = string.format('{"name":"Patched %s %d %d"}', tag, tid or 0, counter)
-    return wrk.format("PATCH", path .. random_id(), json_headers, body)
+    return wrk.format("PATCH", path .. random_id(), headers, body)
   end
 elseif kind == "orig_update" then
   function request()
