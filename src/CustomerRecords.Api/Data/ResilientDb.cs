@@ -224,6 +224,13 @@ internal sealed partial class ResilientDb
             var source = preferReplica && ReplicaUsable() ? _database.Reader : _database.Writer;
             var onReplica = !ReferenceEquals(source, _database.Writer);
             var left = _resumeTimeout - _clock.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero)
+            {
+                // The backoff overslept the window (a loaded machine): a negative bound would make WaitAsync throw
+                // ArgumentOutOfRangeException, a 500 instead of this 503.
+                throw ResumeTimedOut(new TimeoutException("The resume window ended during the backoff."));
+            }
+
             var open = source.OpenConnectionAsync(ct).AsTask();
             try
             {
