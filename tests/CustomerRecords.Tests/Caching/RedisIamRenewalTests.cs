@@ -106,6 +106,11 @@ public sealed class RedisIamRenewalTests(ITestOutputHelper output)
 
         // And the cache is in use again: a write reaches Redis (written through, or re-set by the recovery that follows
         // a fault, README: within seconds of Redis answering again).
+        // The recovery waits out FusionCache's circuit breaker (opened by the refusals) on the service's clock, which this
+        // test moved on by the token's lifetime, while the breaker itself runs on real time: without this real-time wait
+        // the recovery has already run and a write inside the breaker's last seconds skips Redis with nothing to re-set
+        // it later — an artefact of the settable clock; with one clock the recovery runs after the breaker closes.
+        await Task.Delay(CachingExtensions.CircuitBreakerDuration + TimeSpan.FromMilliseconds(500));
         using (var patch = await client.PatchAsync($"/customers/{created}", Json.Body(new { name = "Renewed" }, "application/merge-patch+json")))
         {
             Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
