@@ -29,16 +29,23 @@ def bench_person(i: int) -> tuple[str, str, str | None]:
     return f"{first} {last}", f"{first.lower()}.{last.lower()}.{i}@example.com", phone
 
 
-def write_rows(path: Path, rows: int, person=bench_person) -> None:
-    """Tab-separated rows in the service's table layout, email_key/name_key computed here; person(i) gives row i's
-    name, email and phone, its created_at/updated_at is a base time + i seconds."""
+def customer_rows(rows: int, person=bench_person):
+    """Rows 1..rows in the service's table layout (id, name, email, phone or None, created_at, updated_at, version,
+    email_key, name_key), email_key/name_key computed here; person(i) gives row i's name, email and phone, its
+    created_at/updated_at is a base time + i seconds."""
     base = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    for i in range(1, rows + 1):
+        name, email, phone = person(i)
+        stamp = (base + dt.timedelta(seconds=i)).strftime("%Y-%m-%d %H:%M:%S.000000")
+        yield i, name, email, phone, stamp, stamp, 1, email.lower(), name.lower()
+
+
+def write_rows(path: Path, rows: int, person=bench_person) -> None:
+    """customer_rows() as tab-separated lines (a missing phone is \\N), for LOAD DATA."""
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         lines = []
-        for i in range(1, rows + 1):
-            name, email, phone = person(i)
-            stamp = (base + dt.timedelta(seconds=i)).strftime("%Y-%m-%d %H:%M:%S.000000")
-            lines.append(f"{i}\t{name}\t{email}\t{phone or chr(92) + 'N'}\t{stamp}\t{stamp}\t1\t{email.lower()}\t{name.lower()}\n")
+        for row in customer_rows(rows, person):
+            lines.append("\t".join(chr(92) + "N" if v is None else str(v) for v in row) + "\n")
             if len(lines) == 50000:
                 f.writelines(lines)
                 lines.clear()
@@ -103,7 +110,7 @@ def load_data(db: MariaDB, api_dll: Path, work: Path, rows: int, raw: Path, data
 
 
 def load_sqlite(db: MariaDB, api_dll: Path, files: list[Path], work: Path, rows: int, raw: Path) -> dict:
-    """files[0] migrated by that build's own migrate command and loaded with the rows MariaDB holds (write_rows),
+    """files[0] migrated by that build's own migrate command and loaded with the rows MariaDB holds (customer_rows),
     in one transaction; then copied byte for byte to files[1:] (nothing has it open, its WAL checkpointed)."""
     t0 = time.monotonic()
     files[0].parent.mkdir(parents=True, exist_ok=True)
@@ -111,16 +118,11 @@ def load_sqlite(db: MariaDB, api_dll: Path, files: list[Path], work: Path, rows:
             raw / f"migrate-sqlite-{files[0].stem}.log")
     t_migrate = time.monotonic() - t0
 
-    tsv = work / "customers-sqlite.tsv"
-    write_rows(tsv, rows)
-    with open(tsv, encoding="utf-8") as f:
-        parsed = [tuple(None if v == "\\N" else v for v in line.rstrip("\n").split("\t")) for line in f]
-    tsv.unlink()
     connection = sqlite3.connect(files[0], isolation_level=None)
     try:
         connection.execute("BEGIN IMMEDIATE")
         connection.executemany("INSERT INTO customers (id, name, email, phone, created_at, updated_at, version, email_key, "
-                               "name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", parsed)
+                               "name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", customer_rows(rows))
         connection.execute("COMMIT")
         counted = connection.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")

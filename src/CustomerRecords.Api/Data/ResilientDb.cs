@@ -99,8 +99,7 @@ internal sealed partial class ResilientDb
     {
         if (!await gate.WaitAsync(_operationTimeout, ct))
         {
-            throw new TimeoutRejectedException(
-                $"The database operation did not complete within the allowed timeout of '{_operationTimeout}'.", _operationTimeout);
+            throw OperationTimedOut(inner: null);
         }
 
         try
@@ -165,8 +164,7 @@ internal sealed partial class ResilientDb
             // WaitAsync's own timeout, not a TimeoutException the attempt raised.
             LogAbandoned(_logger, _operationTimeout.TotalMilliseconds);
             _state.Unavailable();
-            throw new TimeoutRejectedException(
-                $"The database operation did not complete within the allowed timeout of '{_operationTimeout}'.", _operationTimeout, e);
+            throw OperationTimedOut(e);
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
@@ -283,6 +281,13 @@ internal sealed partial class ResilientDb
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 1000));
             }
         }
+    }
+
+    /// <summary>The same exception Polly's timeout raises (503 + Retry-After), for a deadline this class enforces itself.</summary>
+    private TimeoutRejectedException OperationTimedOut(Exception? inner)
+    {
+        var message = $"The database operation did not complete within the allowed timeout of '{_operationTimeout}'.";
+        return inner is null ? new(message, _operationTimeout) : new(message, _operationTimeout, inner);
     }
 
     private TimeoutRejectedException ResumeTimedOut(Exception inner)
